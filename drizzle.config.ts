@@ -1,0 +1,7 @@
+import { defineConfig } from 'drizzle-kit';
+
+export default defineConfig({
+  dialect: 'postgresql',
+  schema: ['./server/db/schema.ts', './server/db/filesSchema.ts', './server/db/billingSchema.ts', './server/db/webhookSchema.ts'],
+  out: './drizzle',
+});
