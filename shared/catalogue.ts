@@ -1,0 +1,166 @@
+/**
+ * The job catalogue: every job type is declared here once, and everything else (JOB_TYPES,
+ * payload types, the `jobs.enqueue` input union, the handler registry's type and the worker
+ * routes) is derived from it.
+ *
+ * Glossary
+ * - job: one requested unit of work, a row in `job_executions`.
+ * - job type: a catalogue entry, e.g. `send-email`.
+ * - attempt: one run of a job's handler; a job has 1 + maxRetries attempts at most.
+ * - delivery: one signed HTTP POST from QStash to a worker route; several deliveries may carry
+ *   the same attempt (QStash is at-least-once).
+ * - handler: the function that does a job type's work.
+ * - schedule: a cron expression that enqueues a job of a type at every firing.
+ * - event: one entry in a job's timeline (`job_events`), streamed to subscribers.
+ */
+import { z } from 'zod';
+import { SendEmailPayload } from './email.ts';
+
+const JsonRecord = z.record(z.string().max(200), z.unknown());
+const IsoDate = z.iso.date();
+
+export const ProcessWebhookPayload = z.object({
+  source: z.string().trim().min(1).max(100),
+  event: z.string().trim().min(1).max(200),
+  data: JsonRecord,
+  /** The provider's delivery id; the event is stored once per source and delivery id. */
+  deliveryId: z.string().trim().min(1).max(200).optional(),
+  /** The headers that matter (event, delivery id, user-agent, content-type), lower-cased. */
+  headers: z.record(z.string().max(100), z.string().max(1000)).optional(),
+  /** When the webhook route received the delivery. */
+  receivedAt: z.iso.datetime({ offset: true }).optional(),
+});
+export const ProcessStripeWebhookPayload = z.object({
+  eventType: z.string().min(1).max(200),
+  /** The Stripe event's `data.object` (the checkout session, invoice or subscription). */
+  eventData: JsonRecord,
+  ipAddress: z.string().max(64).optional(),
+  /** The Stripe event's `id` (`evt_…`). */
+  eventId: z.string().min(1).max(255).optional(),
+  /** The Stripe event's `created` (Unix seconds): orders updates of one subscription. Default: processing time. */
+  eventCreated: z.number().int().nonnegative().optional(),
+});
+export const ExportDataPayload = z.object({
+  entityType: z.string().trim().min(1).max(100),
+  format: z.enum(['csv', 'json']),
+  filters: JsonRecord.default({}),
+});
+/** Longest date range a report may cover, in days (both ends inclusive). */
+export const MAX_REPORT_DAYS = 366;
+export const GenerateReportPayload = z
+  .object({
+    reportType: z.enum(['monthly-analytics', 'job-summary']),
+    startDate: IsoDate,
+    endDate: IsoDate,
+    format: z.enum(['pdf', 'csv', 'json']),
+  })
+  .refine((p) => p.startDate <= p.endDate, { message: 'startDate must not be after endDate', path: ['endDate'] })
+  .refine((p) => Date.parse(p.endDate) - Date.parse(p.startDate) < MAX_REPORT_DAYS * 86_400_000, {
+    message: `the range may span at most ${MAX_REPORT_DAYS} days`,
+    path: ['endDate'],
+  });
+export const CleanupOldDataPayload = z.object({
+  /** Age in days beyond which terminal jobs and their events are deleted. */
+  retention: z.number().int().min(1).max(3650),
+});
+
+/** Who may enqueue a job type through the API (server code may enqueue any type). */
+export type EnqueueAccess = 'member' | 'admin';
+
+export interface JobTypeConfig<P extends z.ZodType = z.ZodType> {
+  /** Zod schema of the payload. */
+  readonly payload: P;
+  /** Worker route segment: deliveries arrive at `POST /api/jobs/<endpoint>`. */
+  readonly endpoint: string;
+  /** Retries after the first attempt (QStash `Upstash-Retries`). */
+  readonly retries: number;
+  /** Per-attempt handler time limit in milliseconds. */
+  readonly timeoutMs: number;
+  readonly description: string;
+  readonly enqueueAccess: EnqueueAccess;
+  /**
+   * `available` types have a handler; `coming` ones are declared but refused by `enqueue`
+   * until their handler lands.
+   */
+  readonly availability: 'available' | 'coming';
+}
+
+export const JOB_CATALOGUE = {
+  'send-email': {
+    payload: SendEmailPayload,
+    endpoint: 'email',
+    retries: 3,
+    timeoutMs: 30_000,
+    description: 'Send a transactional email from one of the seven templates',
+    enqueueAccess: 'admin',
+    availability: 'available',
+  },
+  'process-webhook': {
+    payload: ProcessWebhookPayload,
+    endpoint: 'webhook',
+    retries: 5,
+    timeoutMs: 60_000,
+    description: 'Store and dispatch an incoming webhook event',
+    enqueueAccess: 'admin',
+    availability: 'available',
+  },
+  'process-stripe-webhook': {
+    payload: ProcessStripeWebhookPayload,
+    endpoint: 'stripe-webhook',
+    retries: 5,
+    timeoutMs: 60_000,
+    description: 'Apply a verified Stripe event to billing state',
+    enqueueAccess: 'admin',
+    availability: 'available',
+  },
+  'export-data': {
+    payload: ExportDataPayload,
+    endpoint: 'export',
+    retries: 2,
+    timeoutMs: 15 * 60_000,
+    description: "Export one of the organization's entities as CSV or NDJSON",
+    enqueueAccess: 'member',
+    availability: 'available',
+  },
+  'generate-report': {
+    payload: GenerateReportPayload,
+    endpoint: 'report',
+    retries: 2,
+    timeoutMs: 10 * 60_000,
+    description: 'Generate an analytics report as PDF, CSV or JSON',
+    enqueueAccess: 'member',
+    availability: 'available',
+  },
+  'cleanup-old-data': {
+    payload: CleanupOldDataPayload,
+    endpoint: 'cleanup',
+    retries: 1,
+    timeoutMs: 15 * 60_000,
+    description: 'Delete terminal jobs and expired files older than the retention',
+    enqueueAccess: 'admin',
+    availability: 'available',
+  },
+} as const satisfies Record<string, JobTypeConfig>;
+
+export type JobCatalogue = typeof JOB_CATALOGUE;
+export type JobType = keyof JobCatalogue;
+export const JOB_TYPES = Object.keys(JOB_CATALOGUE) as [JobType, ...JobType[]]; // keys of a const literal, never empty
+export const JobTypeSchema = z.enum(JOB_TYPES);
+
+/** Job types whose handler has landed. The handler registry must cover exactly these. */
+export type AvailableJobType = {
+  [T in JobType]: JobCatalogue[T]['availability'] extends 'available' ? T : never;
+}[JobType];
+
+/** A job type's payload as handlers receive it (after parsing and defaults). */
+export type JobPayload<T extends JobType> = z.output<JobCatalogue[T]['payload']>;
+/** A job type's payload as callers write it. */
+export type JobPayloadInput<T extends JobType> = z.input<JobCatalogue[T]['payload']>;
+
+export function getJobConfig<T extends JobType>(type: T): JobCatalogue[T] {
+  return JOB_CATALOGUE[type];
+}
+
+export function isJobType(value: unknown): value is JobType {
+  return typeof value === 'string' && Object.hasOwn(JOB_CATALOGUE, value);
+}

@@ -1,0 +1,17 @@
+/**
+ * The closed list of error codes clients switch on. tRPC errors carry one of these in
+ * `error.data.jobwireCode` next to tRPC's own code.
+ */
+export const ERROR_CODES = [
+  'VALIDATION_FAILED',
+  'UNKNOWN_JOB_TYPE',
+  'JOB_TYPE_NOT_AVAILABLE',
+  'FORBIDDEN_JOB_TYPE',
+  'FORBIDDEN_OPTION',
+  'JOB_NOT_FOUND',
+  'SCHEDULE_NOT_FOUND',
+  'INVALID_TRANSITION',
+  'PUBLISH_FAILED',
+  'RATE_LIMITED',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
