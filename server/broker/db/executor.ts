@@ -1,0 +1,73 @@
+import type { PGlite, Transaction } from '@electric-sql/pglite';
+import postgres from 'postgres';
+
+export type Row = Record<string, unknown>;
+export type Param = string | number | boolean | null | Uint8Array;
+
+/** The only way broker code talks to Postgres: plain SQL, positional `$n` params. */
+export interface Queryable {
+  query<T = Row>(text: string, params?: readonly Param[]): Promise<T[]>;
+}
+
+export interface Executor extends Queryable {
+  /** Runs `fn` in one transaction; every statement inside must use the `tx` it is given. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /** Runs a multi-statement script (migrations). */
+  exec(text: string): Promise<void>;
+  /** Closes what the executor created; a PGlite instance passed in stays open. */
+  close(): Promise<void>;
+}
+
+export type BrokerStorage = { pglite: PGlite } | { url: string };
+
+export function createExecutor(storage: BrokerStorage): Executor {
+  return 'pglite' in storage ? wrapPglite(storage.pglite) : wrapPostgres(storage.url);
+}
+
+function pgliteQueryable(db: PGlite | Transaction): Queryable {
+  return {
+    async query<T>(text: string, params: readonly Param[] = []) {
+      const result = await db.query<T>(text, [...params]);
+      return result.rows;
+    },
+  };
+}
+
+function wrapPglite(pglite: PGlite): Executor {
+  return {
+    ...pgliteQueryable(pglite),
+    transaction: (fn) => pglite.transaction((tx) => fn(pgliteQueryable(tx))),
+    async exec(text) {
+      await pglite.exec(text);
+    },
+    async close() {},
+  };
+}
+
+// postgres.js returns int8 as strings; the broker's ms timestamps and sequences fit in a double.
+const int8AsNumber = { to: 20, from: [20], serialize: (x: unknown) => String(x), parse: (x: string) => Number(x) };
+
+function wrapPostgres(url: string): Executor {
+  const sql = postgres(url, {
+    max: 10,
+    onnotice: () => {},
+    types: { int8AsNumber },
+    connection: { application_name: 'jobwire-qstash-broker' },
+  });
+  const queryable = (db: postgres.Sql | postgres.TransactionSql): Queryable => ({
+    async query<T>(text: string, params: readonly Param[] = []) {
+      const rows = await db.unsafe(text, params as postgres.ParameterOrJSON<never>[]);
+      return rows as unknown as T[];
+    },
+  });
+  return {
+    ...queryable(sql),
+    transaction: async (fn) => (await sql.begin((tx) => fn(queryable(tx)))) as Awaited<ReturnType<typeof fn>>,
+    async exec(text) {
+      await sql.unsafe(text);
+    },
+    async close() {
+      await sql.end({ timeout: 5 });
+    },
+  };
+}

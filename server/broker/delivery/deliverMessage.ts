@@ -1,0 +1,126 @@
+import type { Logger } from 'pino';
+import type { Executor, Queryable } from '../db/executor.ts';
+import { insertMessage } from '../messages/insertMessage.ts';
+import type { StoredMessage } from '../messages/messageModel.ts';
+import { claimMessage, markScheduleState, moveToDlq, removeDelivered, rescheduleMessage, type AttemptResult } from '../messages/settleMessage.ts';
+import { headerValue, retryAfterMs, retryDelayMs } from './backoff.ts';
+import { callbackBody, callbackSpec } from './callbackMessage.ts';
+import { sendRequest } from './sendRequest.ts';
+import { signDelivery } from './signDelivery.ts';
+
+export interface DeliveryContext {
+  db: Executor;
+  now(): number;
+  signingKey(): string;
+  defaultTimeoutMs: number;
+  logger: Logger;
+  /** Aborted by `stop()`: the attempt is abandoned and redelivered after a restart. */
+  signal: AbortSignal;
+  /** Hands messages created while settling (callbacks) to the dispatcher, after commit. */
+  onCreated(messages: StoredMessage[]): void;
+}
+
+export type AttemptOutcome =
+  | { kind: 'gone' }
+  | { kind: 'abandoned' }
+  | { kind: 'delivered' }
+  | { kind: 'retry'; dueAt: number }
+  | { kind: 'failed'; dlqId: string | undefined };
+
+// Hop-by-hop and framing headers are the transport's business, never the publisher's.
+const UNFORWARDABLE = new Set(['content-length', 'host', 'connection', 'transfer-encoding', 'keep-alive', 'upgrade', 'te', 'trailer']);
+
+/** One attempt: claim the message, call the destination, then record the outcome durably. */
+export async function deliverMessage(ctx: DeliveryContext, id: string): Promise<AttemptOutcome> {
+  const message = await claimMessage(ctx.db, id, ctx.now());
+  if (!message) return { kind: 'gone' };
+  const log = ctx.logger.child({ messageId: message.id, attempt: message.retried });
+  const result = await callDestination(ctx, message);
+  if (ctx.signal.aborted) return { kind: 'abandoned' };
+  log.debug({ status: result.status, error: result.error }, '[broker] Delivery attempt finished');
+  return settleAttempt(ctx, message, result);
+}
+
+async function callDestination(ctx: DeliveryContext, message: StoredMessage): Promise<AttemptResult> {
+  const headers: Record<string, string> = {};
+  for (const [name, values] of Object.entries(message.header)) {
+    if (!UNFORWARDABLE.has(name.toLowerCase())) headers[name] = values.join(', ');
+  }
+  headers['User-Agent'] = 'Upstash-QStash';
+  headers['Upstash-Message-Id'] = message.id;
+  headers['Upstash-Retried'] = String(message.retried);
+  if (message.scheduleId) headers['Upstash-Schedule-Id'] = message.scheduleId;
+  if (message.topicName) headers['Upstash-Topic-Name'] = message.topicName;
+  if (message.callerIp) headers['Upstash-Caller-Ip'] = message.callerIp;
+  headers['Upstash-Signature'] = signDelivery({ key: ctx.signingKey(), url: message.url, body: message.body, nowMs: ctx.now() });
+  try {
+    const response = await sendRequest({
+      url: message.url,
+      method: message.method,
+      headers,
+      body: message.body,
+      timeoutMs: message.timeoutMs ?? ctx.defaultTimeoutMs,
+      signal: ctx.signal,
+    });
+    return { status: response.status, header: response.header, body: response.body };
+  } catch (error) {
+    return { header: {}, body: Buffer.alloc(0), error: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+async function settleAttempt(ctx: DeliveryContext, message: StoredMessage, result: AttemptResult): Promise<AttemptOutcome> {
+  const now = ctx.now();
+  const status = result.status ?? 0;
+  if (status >= 200 && status < 300) {
+    // The common case needs one statement; callbacks and schedule bookkeeping need a transaction.
+    if (!message.callback && !message.scheduleId) {
+      await removeDelivered(ctx.db, message, result, now);
+      return { kind: 'delivered' };
+    }
+    const created = await ctx.db.transaction(async (tx) => {
+      if (!(await removeDelivered(tx, message, result, now))) return [];
+      await markScheduleState(tx, message, 'SUCCESS');
+      return publishCallbacks(tx, message, result, { now, success: true });
+    });
+    ctx.onCreated(created);
+    return { kind: 'delivered' };
+  }
+  const nonRetryable = status === 489 && headerValue(result.header, 'upstash-nonretryable-error')?.toLowerCase() === 'true';
+  if (!nonRetryable && message.retried < message.maxRetries) {
+    const dueAt = now + (retryAfterMs(result.header, now) ?? retryDelayMs(message.retryDelay, message.retried));
+    await rescheduleMessage(ctx.db, message, result, { now, dueAt });
+    return { kind: 'retry', dueAt };
+  }
+  let dlqId: string | undefined;
+  const created = await ctx.db.transaction(async (tx) => {
+    dlqId = await moveToDlq(tx, message, result, now);
+    if (dlqId === undefined) return [];
+    await markScheduleState(tx, message, 'FAIL');
+    return publishCallbacks(tx, message, result, { now, success: false, dlqId });
+  });
+  ctx.onCreated(created);
+  return { kind: 'failed', dlqId };
+}
+
+/**
+ * Callback semantics (documented in docs/broker.md): `Upstash-Callback` fires once per message, after
+ * its final outcome (success, or failure after the last retry), never after intermediate failed
+ * attempts; `Upstash-Failure-Callback` fires only on final failure and carries `dlqId`.
+ */
+async function publishCallbacks(
+  tx: Queryable,
+  message: StoredMessage,
+  result: AttemptResult,
+  outcome: { now: number; success: boolean; dlqId?: string },
+): Promise<StoredMessage[]> {
+  const created: StoredMessage[] = [];
+  const publish = async (kind: 'callback' | 'failure_callback', url: string, dlqId?: string) => {
+    const settings = kind === 'callback' ? message.callbackOptions.callback : message.callbackOptions.failureCallback;
+    const spec = callbackSpec({ message, kind, url, settings, body: callbackBody(message, result, dlqId), now: outcome.now });
+    const inserted = await insertMessage(tx, spec, { now: outcome.now, dueAt: spec.notBefore });
+    if (!inserted.deduplicated) created.push(inserted.message);
+  };
+  if (message.callback) await publish('callback', message.callback);
+  if (!outcome.success && message.failureCallback) await publish('failure_callback', message.failureCallback, outcome.dlqId);
+  return created;
+}

@@ -1,0 +1,76 @@
+import http from 'node:http';
+import https from 'node:https';
+import type { Header } from '../messages/messageModel.ts';
+import { toHeaderRecord } from '../publish/headerMap.ts';
+
+/** Response bodies beyond this are cut: they only feed the DLQ entry and callbacks. */
+const MAX_RESPONSE_BYTES = 1024 * 1024;
+
+const agents = {
+  'http:': new http.Agent({ keepAlive: true, maxSockets: 256 }),
+  'https:': new https.Agent({ keepAlive: true, maxSockets: 256 }),
+};
+
+export interface OutgoingRequest {
+  url: string;
+  method: string;
+  headers: Record<string, string>;
+  body: Buffer;
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+export interface IncomingResponse {
+  status: number;
+  header: Header;
+  body: Buffer;
+}
+
+/**
+ * One HTTP call with a hard deadline covering the whole exchange. Rejects on network errors,
+ * timeouts (`timed out after …`) and aborts; never on a status code.
+ */
+export function sendRequest(request: OutgoingRequest): Promise<IncomingResponse> {
+  return new Promise((resolve, reject) => {
+    let url: URL;
+    try {
+      url = new URL(request.url);
+    } catch {
+      reject(new Error('invalid url'));
+      return;
+    }
+    const transport = url.protocol === 'https:' ? https : http;
+    const agent = agents[url.protocol === 'https:' ? 'https:' : 'http:'];
+    const headers = { ...request.headers, 'Content-Length': String(request.body.length) };
+    let settled = false;
+    const finish = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      request.signal?.removeEventListener('abort', onAbort);
+      fn();
+    };
+    const req = transport.request(url, { method: request.method, headers, agent }, (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (chunk: Buffer) => {
+        if (size < MAX_RESPONSE_BYTES) chunks.push(chunk.subarray(0, MAX_RESPONSE_BYTES - size));
+        size += chunk.length;
+      });
+      res.on('end', () => finish(() => resolve({ status: res.statusCode ?? 0, header: toHeaderRecord(res.headers), body: Buffer.concat(chunks) })));
+      res.on('error', (error) => finish(() => reject(error)));
+    });
+    const timer = setTimeout(() => {
+      req.destroy();
+      finish(() => reject(new Error(`timed out after ${request.timeoutMs}ms`)));
+    }, request.timeoutMs);
+    const onAbort = () => {
+      req.destroy();
+      finish(() => reject(new Error('aborted')));
+    };
+    if (request.signal?.aborted) return onAbort();
+    request.signal?.addEventListener('abort', onAbort);
+    req.on('error', (error) => finish(() => reject(error)));
+    req.end(request.body);
+  });
+}

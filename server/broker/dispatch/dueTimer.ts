@@ -1,0 +1,71 @@
+import { DueHeap } from './dueHeap.ts';
+
+// setTimeout's ceiling is ~24.8 days; far-future work simply re-arms.
+const MAX_TIMER_MS = 60 * 60_000;
+
+/**
+ * Keeps one timer armed for the earliest due key, so an idle broker does no work at all.
+ * Re-scheduling a key invalidates its earlier entry (lazy deletion by token).
+ */
+export class DueTimer {
+  private readonly heap = new DueHeap();
+  private readonly tokens = new Map<string, number>();
+  private nextToken = 1;
+  private order = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private armedFor = Infinity;
+  private stopped = false;
+
+  constructor(
+    private readonly now: () => number,
+    private readonly onDue: (key: string) => void,
+  ) {}
+
+  schedule(key: string, dueAt: number): void {
+    const token = this.nextToken++;
+    this.tokens.set(key, token);
+    this.heap.push({ key, dueAt, token, order: this.order++ });
+    if (dueAt < this.armedFor) this.arm();
+  }
+
+  cancel(key: string): void {
+    this.tokens.delete(key);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private dropStale(): void {
+    for (let top = this.heap.peek(); top && this.tokens.get(top.key) !== top.token; top = this.heap.peek()) this.heap.pop();
+  }
+
+  private arm(): void {
+    if (this.stopped) return;
+    this.dropStale();
+    const top = this.heap.peek();
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.armedFor = Infinity;
+    if (!top) return;
+    const delay = Math.min(MAX_TIMER_MS, Math.max(0, top.dueAt - this.now()));
+    this.armedFor = top.dueAt;
+    this.timer = setTimeout(() => this.fire(), delay);
+  }
+
+  private fire(): void {
+    this.timer = undefined;
+    this.armedFor = Infinity;
+    const now = this.now();
+    for (let top = this.heap.peek(); top && top.dueAt <= now; top = this.heap.peek()) {
+      this.heap.pop();
+      if (this.tokens.get(top.key) !== top.token) continue;
+      this.tokens.delete(top.key);
+      this.onDue(top.key);
+      if (this.stopped) return;
+    }
+    this.arm();
+  }
+}
