@@ -1,0 +1,29 @@
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import { CANCELLABLE_STATUSES } from '../../shared/jobStatus.ts';
+import { jobExecutions } from '../db/schema.ts';
+import type { JobsDeps } from './deps.ts';
+import { InvalidTransitionError, toError } from './errors.ts';
+import { findJobRow, inScope } from './getJob.ts';
+import type { Scope } from './scope.ts';
+import { transition } from './transition.ts';
+
+/** Cancels a pending or retrying job, and withdraws its message from the broker (best effort). */
+export async function cancelJob(deps: JobsDeps, scope: Scope, jobId: string): Promise<{ jobId: string }> {
+  const row = await transition(deps.db, async (tx) => {
+    const [updated] = await tx
+      .update(jobExecutions)
+      .set({ status: 'cancelled', cancelledAt: sql`now()`, completedAt: sql`now()`, nextAttemptAt: null, updatedAt: sql`now()` })
+      .where(and(eq(jobExecutions.id, jobId), inScope(scope), inArray(jobExecutions.status, CANCELLABLE_STATUSES)))
+      .returning();
+    return updated;
+  });
+  if (!row) {
+    // Read only to say why: NOT_FOUND (none in scope) or the status that forbids it.
+    const current = await findJobRow(deps.db, scope, jobId);
+    throw new InvalidTransitionError(`Job ${jobId} is ${current.status}; only pending or retrying jobs can be cancelled`);
+  }
+  deps.log.info({ jobId, type: row.type }, '[jobs] Job cancelled');
+  // A delivery that still arrives finds the job cancelled and does nothing.
+  if (row.messageId) await deps.publisher.cancel(row.messageId).catch((e: unknown) => deps.log.debug({ err: toError(e) }, '[jobs] Broker cancel failed'));
+  return { jobId };
+}

@@ -1,0 +1,65 @@
+import type { JobPayload, JobType } from '../../shared/catalogue.ts';
+import type { BaseJob, JobOptions, ScheduledFiring } from '../../shared/jobApi.ts';
+import type { Db } from '../db/database.ts';
+import type { Logger } from '../logger.ts';
+import type { JobEventHub } from './eventHub.ts';
+
+/** A job ready to hand to the broker. */
+export interface PublishRequest {
+  type: JobType;
+  /** QStash deduplication id: `<jobId>-<generation>`, so a republish of one generation is a no-op. */
+  deduplicationId: string;
+  body: BaseJob;
+  retries: number;
+  timeoutMs: number;
+  /** Deliver no earlier than this. */
+  notBefore?: Date;
+  options: Pick<JobOptions, 'callback' | 'failureCallback' | 'headers'>;
+}
+
+export interface ScheduleRequest {
+  scheduleId: string;
+  type: JobType;
+  cron: string;
+  timezone?: string | null;
+  body: ScheduledFiring;
+  retries: number;
+  timeoutMs: number;
+}
+
+/** The broker as the jobs domain sees it: QStash cloud or the embedded broker, through the SDK. */
+export interface JobPublisher {
+  publish(request: PublishRequest): Promise<{ messageId: string }>;
+  cancel(messageId: string): Promise<void>;
+  upsertSchedule(request: ScheduleRequest): Promise<void>;
+  pauseSchedule(scheduleId: string): Promise<void>;
+  resumeSchedule(scheduleId: string): Promise<void>;
+  deleteSchedule(scheduleId: string): Promise<void>;
+}
+
+export interface JobsDeps {
+  db: Db;
+  publisher: JobPublisher;
+  log: Logger;
+  /** Base URL QStash uses to reach the worker routes. */
+  publicUrl: string;
+  /** This process's fan-out of job events to live subscribers. */
+  events: JobEventHub;
+  /** Delay before the next attempt, given the failed attempts so far. Default: QStash's backoff. */
+  backoff?: (retryCount: number) => number;
+  /**
+   * Checks beyond a type's payload schema, run at enqueue and schedule time (the export registry's
+   * entity types and filters, which the shared schema cannot know). Throw `JobValidationError`.
+   */
+  payloadChecks?: PayloadChecks;
+  /** Most schedules one organization may have (bounds `jobs.schedules.list`). Default 1,000, QStash's PAYG limit. */
+  maxSchedulesPerOrganization?: number;
+}
+
+/** Per job type, a check of the parsed payload; default none. */
+export type PayloadChecks = { readonly [T in JobType]?: (payload: JobPayload<T>) => void };
+
+/** QStash's default backoff: `min(86400, e^(2.5·n))` seconds (qstash-protocol.md §3). */
+export function qstashBackoff(retryCount: number): number {
+  return Math.min(86_400, Math.exp(2.5 * Math.max(1, retryCount))) * 1000;
+}

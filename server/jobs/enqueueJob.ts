@@ -1,0 +1,99 @@
+import { randomUUID } from 'node:crypto';
+import { and, eq, sql } from 'drizzle-orm';
+import { getJobConfig, isJobType, type JobType } from '../../shared/catalogue.ts';
+import { JobOptions, type EnqueueOutput, type JobMetadata } from '../../shared/jobApi.ts';
+import type { DbOrTx } from '../db/database.ts';
+import { jobExecutions, type JobRow } from '../db/schema.ts';
+import type { JobsDeps } from './deps.ts';
+import { JobError, JobValidationError } from './errors.ts';
+import { publishJob } from './publishJob.ts';
+import { recordEvent } from './recordEvent.ts';
+
+export interface EnqueueJobInput {
+  type: string;
+  payload: unknown;
+  metadata?: JobMetadata;
+  options?: JobOptions;
+  idempotencyKey?: string;
+}
+
+/** Checks the type and payload against the catalogue; returns the parsed payload. */
+export function validateJob(type: string, payload: unknown): { type: JobType; payload: unknown } {
+  if (!isJobType(type)) throw new JobError('UNKNOWN_JOB_TYPE', `Unknown job type "${type}"`);
+  const config = getJobConfig(type);
+  if (config.availability !== 'available') {
+    throw new JobError('JOB_TYPE_NOT_AVAILABLE', `Job type "${type}" is declared but its handler has not landed yet`);
+  }
+  const parsed = config.payload.safeParse(payload);
+  if (!parsed.success) throw new JobValidationError(`Invalid payload for job type "${type}"`, parsed.error.issues);
+  return { type, payload: parsed.data };
+}
+
+/** Runs the host's extra check of a parsed payload, if it registered one for this type (`JobsDeps.payloadChecks`). */
+export function checkPayload(deps: JobsDeps, type: JobType, payload: unknown): void {
+  // `payload` was parsed by this type's schema in validateJob, so it is this type's payload.
+  const check = deps.payloadChecks?.[type] as ((payload: unknown) => void) | undefined;
+  check?.(payload);
+}
+
+/**
+ * Records a job and publishes it (transactional outbox). The row commits first; publishing
+ * happens after commit and, if it fails, the sweeper retries it. With `tx`, the row joins the
+ * caller's transaction and publishing is left to the sweeper, since only the caller knows
+ * when it commits.
+ */
+export async function enqueueJob(deps: JobsDeps, input: EnqueueJobInput, tx?: DbOrTx): Promise<EnqueueOutput> {
+  const { type, payload } = validateJob(input.type, input.payload);
+  checkPayload(deps, type, payload);
+  const options = JobOptions.safeParse(input.options ?? {});
+  if (!options.success) throw new JobValidationError('Invalid job options', options.error.issues);
+  const { delay, retries, ...publishOptions } = options.data;
+  const config = getJobConfig(type);
+  const metadata = input.metadata ?? {};
+  const organizationId = metadata.organizationId ?? null;
+
+  const { row, deduplicated } = await (tx ?? deps.db).transaction(async (t) => {
+    const [inserted] = await t
+      .insert(jobExecutions)
+      .values({
+        id: randomUUID(),
+        type,
+        payload,
+        metadata,
+        maxRetries: retries ?? config.retries,
+        timeoutMs: config.timeoutMs,
+        runAt: sql`now() + ${delay ?? 0} * interval '1 millisecond'`,
+        publishOptions,
+        userId: metadata.userId ?? null,
+        organizationId,
+        idempotencyKey: input.idempotencyKey ?? null,
+      })
+      .onConflictDoNothing()
+      .returning();
+    if (inserted) {
+      await recordEvent(t, inserted);
+      return { row: inserted, deduplicated: false };
+    }
+    const existing = await findByIdempotencyKey(t, organizationId, input.idempotencyKey);
+    return { row: existing, deduplicated: true };
+  });
+
+  if (deduplicated) {
+    deps.log.info({ jobId: row.id, type }, '[jobs] Duplicate enqueue; returning the existing job');
+    return { jobId: row.id, deduplicated };
+  }
+  deps.log.info({ jobId: row.id, type }, '[jobs] Job enqueued successfully');
+  if (!tx) await publishJob(deps, row);
+  return { jobId: row.id, deduplicated };
+}
+
+async function findByIdempotencyKey(db: DbOrTx, organizationId: number | null, key: string | undefined): Promise<JobRow> {
+  if (key === undefined) throw new Error('insert conflicted without an idempotency key'); // ids are random UUIDs
+  const [row] = await db
+    .select()
+    .from(jobExecutions)
+    .where(and(sql`coalesce(${jobExecutions.organizationId}, -1) = ${organizationId ?? -1}`, eq(jobExecutions.idempotencyKey, key)))
+    .limit(1);
+  if (!row) throw new Error('idempotency key conflict but no row found');
+  return row;
+}

@@ -1,0 +1,54 @@
+import { and, desc, eq, gte, lt, or, type SQL } from 'drizzle-orm';
+import { z } from 'zod';
+import type { JobView, ListJobsInput } from '../../shared/jobApi.ts';
+import type { DbOrTx } from '../db/database.ts';
+import { jobExecutions } from '../db/schema.ts';
+import { JobValidationError } from './errors.ts';
+import { inScope } from './getJob.ts';
+import { toJobView } from './jobView.ts';
+import type { Scope } from './scope.ts';
+
+const Cursor = z.object({ c: z.number().int(), i: z.uuid() });
+
+function encodeCursor(job: JobView): string {
+  return Buffer.from(JSON.stringify({ c: job.createdAt.getTime(), i: job.jobId })).toString('base64url');
+}
+
+function decodeCursor(cursor: string): z.infer<typeof Cursor> {
+  try {
+    return Cursor.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
+  } catch {
+    throw new JobValidationError('Invalid cursor', [{ path: ['cursor'], message: 'not a cursor returned by jobs.list' }]);
+  }
+}
+
+/** Newest first, keyset-paginated on (created_at, id). */
+export async function listJobs(
+  db: DbOrTx,
+  scope: Scope,
+  input: z.output<typeof ListJobsInput>,
+): Promise<{ items: JobView[]; nextCursor: string | null }> {
+  const t = jobExecutions;
+  const filters: (SQL | undefined)[] = [
+    inScope(scope),
+    input.type ? eq(t.type, input.type) : undefined,
+    input.status ? eq(t.status, input.status) : undefined,
+    input.userId ? eq(t.userId, input.userId) : undefined,
+    input.createdAfter ? gte(t.createdAt, input.createdAfter) : undefined,
+    input.createdBefore ? lt(t.createdAt, input.createdBefore) : undefined,
+  ];
+  if (input.cursor) {
+    const { c, i } = decodeCursor(input.cursor);
+    const at = new Date(c);
+    filters.push(or(lt(t.createdAt, at), and(eq(t.createdAt, at), lt(t.id, i))));
+  }
+  const rows = await db
+    .select()
+    .from(t)
+    .where(and(...filters))
+    .orderBy(desc(t.createdAt), desc(t.id))
+    .limit(input.limit + 1);
+  const items = rows.slice(0, input.limit).map(toJobView);
+  const last = items.at(-1);
+  return { items, nextCursor: rows.length > input.limit && last ? encodeCursor(last) : null };
+}

@@ -1,0 +1,46 @@
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import { RETRYABLE_STATUSES } from '../../shared/jobStatus.ts';
+import { jobExecutions } from '../db/schema.ts';
+import type { JobsDeps } from './deps.ts';
+import { InvalidTransitionError } from './errors.ts';
+import { findJobRow, inScope } from './getJob.ts';
+import { publishJob } from './publishJob.ts';
+import type { Scope } from './scope.ts';
+import { transition } from './transition.ts';
+
+/** Runs a failed or cancelled job again from a fresh attempt budget, as a new publish generation. */
+export async function retryJob(deps: JobsDeps, scope: Scope, jobId: string): Promise<{ jobId: string }> {
+  const row = await transition(deps.db, async (tx) => {
+    const [updated] = await tx
+      .update(jobExecutions)
+      .set({
+        status: 'pending',
+        retryCount: 0,
+        error: null,
+        result: null,
+        progress: null,
+        progressMessage: null,
+        attemptToken: null,
+        leaseUntil: null,
+        nextAttemptAt: null,
+        completedAt: null,
+        cancelledAt: null,
+        publishGeneration: sql`${jobExecutions.publishGeneration} + 1`,
+        publishedAt: null,
+        messageId: null,
+        runAt: sql`now()`,
+        updatedAt: sql`now()`,
+      })
+      .where(and(eq(jobExecutions.id, jobId), inScope(scope), inArray(jobExecutions.status, RETRYABLE_STATUSES)))
+      .returning();
+    return updated;
+  }, 'manual retry');
+  if (!row) {
+    // Read only to say why: NOT_FOUND (none in scope) or the status that forbids it.
+    const current = await findJobRow(deps.db, scope, jobId);
+    throw new InvalidTransitionError(`Job ${jobId} is ${current.status}; only failed or cancelled jobs can be retried`);
+  }
+  deps.log.info({ jobId, type: row.type }, '[jobs] Job retry requested');
+  await publishJob(deps, row);
+  return { jobId };
+}

@@ -1,0 +1,73 @@
+import { and, eq, sql, type SQL } from 'drizzle-orm';
+import type { Db } from '../db/database.ts';
+import { jobExecutions, type JobRow, type StoredError } from '../db/schema.ts';
+import { transition } from './transition.ts';
+
+/** Only the attempt holding `token` may settle: a stale attempt's settle matches no row. */
+const heldBy = (jobId: string, token: string) =>
+  and(eq(jobExecutions.id, jobId), eq(jobExecutions.status, 'processing'), eq(jobExecutions.attemptToken, token));
+
+const released = { attemptToken: null, leaseUntil: null, updatedAt: sql`now()` } as const;
+
+/**
+ * The SET of a failed attempt, shared by a worker's settle and the sweeper's lease expiry:
+ * `failed` when `exhausted`, else `retrying` at `nextAttemptAt` with one more failed attempt.
+ */
+export function failedAttemptSet(exhausted: SQL, nextAttemptAt: SQL, error: StoredError) {
+  const t = jobExecutions;
+  return {
+    ...released,
+    error,
+    status: sql`CASE WHEN ${exhausted} THEN 'failed' ELSE 'retrying' END`,
+    retryCount: sql`CASE WHEN ${exhausted} THEN ${t.retryCount} ELSE ${t.retryCount} + 1 END`,
+    nextAttemptAt: sql`CASE WHEN ${exhausted} THEN NULL ELSE ${nextAttemptAt} END`,
+    completedAt: sql`CASE WHEN ${exhausted} THEN now() ELSE NULL END`,
+  };
+}
+
+export async function completeJob(db: Db, jobId: string, token: string, result: unknown): Promise<JobRow | undefined> {
+  return transition(db, async (tx) => {
+    const [row] = await tx
+      .update(jobExecutions)
+      .set({ ...released, status: 'completed', result: result ?? null, error: null, progress: 1, completedAt: sql`now()` })
+      .where(heldBy(jobId, token))
+      .returning();
+    return row;
+  });
+}
+
+/** A failed attempt: `retrying` with its next attempt time, or `failed` when no attempts are left. */
+export async function failAttempt(
+  db: Db,
+  input: { jobId: string; token: string; error: StoredError; permanent: boolean; nextAttemptAt: Date },
+): Promise<JobRow | undefined> {
+  const t = jobExecutions;
+  const exhausted = input.permanent ? sql`true` : sql`${t.retryCount} >= ${t.maxRetries}`;
+  return transition(db, async (tx) => {
+    const [row] = await tx
+      .update(t)
+      .set(failedAttemptSet(exhausted, sql`${input.nextAttemptAt.toISOString()}::timestamptz`, input.error))
+      .where(heldBy(input.jobId, input.token))
+      .returning();
+    return row;
+  });
+}
+
+/** Persists a handler's progress report; emitted as an event like any other change. */
+export async function reportProgress(
+  db: Db,
+  input: { jobId: string; token: string; fraction: number; message?: string | undefined },
+): Promise<JobRow | undefined> {
+  return transition(
+    db,
+    async (tx) => {
+      const [row] = await tx
+        .update(jobExecutions)
+        .set({ progress: input.fraction, progressMessage: input.message ?? null, updatedAt: sql`now()` })
+        .where(heldBy(input.jobId, input.token))
+        .returning();
+      return row;
+    },
+    input.message,
+  );
+}

@@ -1,0 +1,82 @@
+import { Client, QstashError } from '@upstash/qstash';
+import { getJobConfig } from '../../shared/catalogue.ts';
+import type { JobPublisher } from '../jobs/deps.ts';
+import { JobValidationError } from '../jobs/errors.ts';
+
+export interface QStashConfig {
+  /** QStash cloud, or the embedded broker's URL. */
+  baseUrl?: string | undefined;
+  token: string;
+}
+
+/** Seconds the broker waits for a worker response beyond the handler's own time limit. */
+const RESPONSE_GRACE_S = 10;
+
+export function workerUrl(publicUrl: string, endpoint: string): string {
+  return `${publicUrl}/api/jobs/${endpoint}`;
+}
+
+export function createQStashClient(config: QStashConfig): Client {
+  // Telemetry off: the embedded broker doesn't want it and cloud users didn't ask for it.
+  // Few, quick retries: a publish that fails is not lost (the outbox sweeper publishes it later),
+  // so enqueue should not hang for the SDK's default ~12 s of backoff while the broker is down.
+  // devMode false: with QSTASH_DEV set, the SDK would otherwise ignore baseUrl and token and
+  // try to download and start the official dev server.
+  return new Client({
+    baseUrl: config.baseUrl,
+    token: config.token,
+    devMode: false,
+    enableTelemetry: false,
+    retry: { retries: 2, backoff: (retryCount) => 50 * 2 ** retryCount },
+  });
+}
+
+/** The jobs domain's broker, through the official SDK (QStash cloud or the embedded broker alike). */
+export function createQStashPublisher(client: Client, publicUrl: string): JobPublisher {
+  return {
+    async publish(request) {
+      const response = await client.publishJSON({
+        url: workerUrl(publicUrl, getJobConfig(request.type).endpoint),
+        body: request.body,
+        deduplicationId: request.deduplicationId,
+        retries: request.retries,
+        timeout: Math.ceil(request.timeoutMs / 1000) + RESPONSE_GRACE_S,
+        ...(request.notBefore ? { notBefore: Math.ceil(request.notBefore.getTime() / 1000) } : {}),
+        ...(request.options.callback ? { callback: request.options.callback } : {}),
+        ...(request.options.failureCallback ? { failureCallback: request.options.failureCallback } : {}),
+        ...(request.options.headers ? { headers: request.options.headers } : {}),
+      });
+      return { messageId: response.messageId };
+    },
+    async cancel(messageId) {
+      await client.messages.cancel(messageId);
+    },
+    async upsertSchedule(request) {
+      try {
+        await client.schedules.create({
+          scheduleId: request.scheduleId,
+          destination: workerUrl(publicUrl, getJobConfig(request.type).endpoint),
+          cron: request.timezone ? `CRON_TZ=${request.timezone} ${request.cron}` : request.cron,
+          body: JSON.stringify(request.body),
+          headers: { 'Content-Type': 'application/json' },
+          retries: request.retries,
+          timeout: Math.ceil(request.timeoutMs / 1000) + RESPONSE_GRACE_S,
+        });
+      } catch (error) {
+        if (error instanceof QstashError && error.status !== undefined && error.status >= 400 && error.status < 500) {
+          throw new JobValidationError(`The broker refused the schedule: ${error.message}`, [{ path: ['cron'], message: error.message }]);
+        }
+        throw error;
+      }
+    },
+    async pauseSchedule(scheduleId) {
+      await client.schedules.pause({ schedule: scheduleId });
+    },
+    async resumeSchedule(scheduleId) {
+      await client.schedules.resume({ schedule: scheduleId });
+    },
+    async deleteSchedule(scheduleId) {
+      await client.schedules.delete(scheduleId);
+    },
+  };
+}
