@@ -1,0 +1,56 @@
+import type { RequestHandler } from 'express';
+import { logSecurityEvent, SECURITY_EVENTS } from '../security/securityEvent.ts';
+import type { JobsDeps } from '../jobs/deps.ts';
+import { enqueueJob } from '../jobs/enqueueJob.ts';
+import { JobValidationError, toError } from '../jobs/errors.ts';
+import type { StripeVerifier } from './verifyStripeEvent.ts';
+
+export interface StripeWebhookRouteOptions {
+  jobs: JobsDeps;
+  /** Absent when STRIPE_WEBHOOK_SECRET is unset: the route then answers 503. */
+  verify: StripeVerifier | undefined;
+}
+
+/**
+ * `POST /api/stripe/webhook` (behind `express.raw`): verifies `Stripe-Signature` on the raw
+ * body, enqueues `process-stripe-webhook` keyed by the event id and answers at once. The key is
+ * global (no organization), so an event delivered twice, even concurrently, is one job.
+ */
+export function createStripeWebhookRoute(options: StripeWebhookRouteOptions): RequestHandler {
+  const { jobs, verify } = options;
+  return async (req, res) => {
+    if (!verify) return void res.status(503).json({ error: 'Stripe webhooks are not configured (STRIPE_WEBHOOK_SECRET)' });
+    if (!Buffer.isBuffer(req.body)) return void res.status(415).json({ error: 'expected an application/json body' });
+    const verified = verify(req.body, req.header('stripe-signature'));
+    if (!verified.ok) {
+      logSecurityEvent(jobs.log, SECURITY_EVENTS.forgedWebhook, { source: 'stripe', reason: verified.reason, ip: req.ip }, '[billing] Rejected Stripe webhook with an invalid signature');
+      return void res.status(400).json({ error: 'invalid signature' });
+    }
+    const { event } = verified;
+    const log = jobs.log.child({ stripeEventId: event.id, stripeEventType: event.type });
+    try {
+      const { jobId, deduplicated } = await enqueueJob(jobs, {
+        type: 'process-stripe-webhook',
+        payload: {
+          eventType: event.type,
+          eventData: event.data.object,
+          ipAddress: req.ip,
+          eventId: event.id,
+          eventCreated: event.created,
+        },
+        metadata: {},
+        idempotencyKey: `stripe:${event.id}`,
+      });
+      log.info({ jobId, deduplicated }, '[billing] Stripe webhook accepted');
+      res.status(200).json({ received: true, jobId, deduplicated });
+    } catch (error) {
+      if (error instanceof JobValidationError) {
+        log.warn({ issues: error.issues.map((i) => i.path.join('.')) }, '[billing] Stripe webhook has an unexpected shape');
+        return void res.status(400).json({ error: 'event does not match the expected shape' });
+      }
+      // Nothing was recorded: a 5xx makes Stripe deliver the event again later.
+      log.error({ err: toError(error) }, '[billing] Stripe webhook could not be enqueued');
+      res.status(500).json({ error: 'internal error' });
+    }
+  };
+}

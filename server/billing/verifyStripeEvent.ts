@@ -1,0 +1,27 @@
+import Stripe from 'stripe';
+
+export type StripeVerifyResult = { ok: true; event: Stripe.Event } | { ok: false; reason: string };
+
+export interface StripeVerifierOptions {
+  webhookSecret: string;
+  /** Largest accepted age of the signed timestamp, in seconds. Default Stripe's 300. */
+  toleranceSeconds?: number;
+}
+
+export type StripeVerifier = (rawBody: Buffer, header: string | undefined) => StripeVerifyResult;
+
+/**
+ * Verifies `Stripe-Signature` over the raw body with the official SDK (several `v1=` signatures
+ * during secret rolling, timestamp tolerance, constant-time compare) and parses the event.
+ */
+export function createStripeVerifier(options: StripeVerifierOptions): StripeVerifier {
+  return (rawBody, header) => {
+    if (!header) return { ok: false, reason: 'Stripe-Signature header is missing' };
+    try {
+      return { ok: true, event: Stripe.webhooks.constructEvent(rawBody, header, options.webhookSecret, options.toleranceSeconds) };
+    } catch (error) {
+      // Only the message: the SDK's error carries the payload, which may hold personal data.
+      return { ok: false, reason: error instanceof Error ? error.message.slice(0, 200) : 'invalid signature' };
+    }
+  };
+}

@@ -1,0 +1,17 @@
+import type { TemplateContent } from './emailContent.ts';
+import { formatMinutes } from './format.ts';
+
+export const passwordResetEmail: TemplateContent<'passwordReset'> = ({ name, resetUrl, expiresInMinutes }, { productName }) => ({
+  subject: `Reset your ${productName} password`,
+  preheader: `This link expires in ${formatMinutes(expiresInMinutes)}.`,
+  heading: 'Reset your password',
+  paragraphs: [
+    `Hi ${name},`,
+    `We received a request to reset the password of your ${productName} account. Choose a new password with the button below.`,
+  ],
+  action: { label: 'Reset password', url: resetUrl },
+  notes: [
+    `This link expires in ${formatMinutes(expiresInMinutes)} and can be used once.`,
+    "If you didn't ask for a reset, ignore this email: your password stays the same.",
+  ],
+});
