@@ -1,0 +1,106 @@
+import {
+  createTRPCClient,
+  httpBatchLink,
+  httpSubscriptionLink,
+  splitLink,
+  TRPCClientError,
+  type OperationLink,
+  type TRPCClient,
+  type TRPCLink,
+} from '@trpc/client';
+import { observable, type Unsubscribable } from '@trpc/server/observable';
+import superjson from 'superjson';
+import type { AppRouter } from '../server/trpc/root.ts';
+
+/** The typed jobwire client: `client.jobs.enqueue.mutate(…)`, `client.jobs.get.query(…)`, … */
+export type JobsClient = TRPCClient<AppRouter>;
+
+/** An error from a jobwire call: `error.data.code` (tRPC), `.jobwireCode` (shared/errors.ts), `.zodError`. */
+export type JobsClientError = TRPCClientError<AppRouter>;
+
+export function isJobsClientError(error: unknown): error is JobsClientError {
+  return error instanceof TRPCClientError;
+}
+
+/** An `EventSource` class (the browser's, or the `eventsource` package's in Node). */
+export type EventSourceClass = NonNullable<Parameters<typeof httpSubscriptionLink>[0]['EventSource']>;
+
+export interface JobsClientOptions {
+  /** The tRPC endpoint, e.g. `http://127.0.0.1:3000/trpc`. */
+  url: string;
+  /** Bearer token (`npm run token`), or a function returning the current one, read per request. */
+  token: string | (() => string | Promise<string>);
+  /** Default: `globalThis.fetch`. */
+  fetch?: typeof fetch;
+  /** For subscriptions. Default: `globalThis.EventSource`, else the `eventsource` package, loaded on first use. */
+  EventSource?: EventSourceClass;
+  /** Longest GET URL a batch may build before it is split. Default 2083 (what old proxies accept). */
+  maxURLLength?: number;
+}
+
+/** The server's `maxBatchSize`. */
+const MAX_BATCH_ITEMS = 50;
+
+export function createJobsClient(options: JobsClientOptions): JobsClient {
+  const token = async () => (typeof options.token === 'function' ? options.token() : options.token);
+  return createTRPCClient<AppRouter>({
+    links: [
+      splitLink({
+        condition: (op) => op.type === 'subscription',
+        // EventSource cannot send headers: the token travels as tRPC connectionParams.
+        true: lazyLink(async () =>
+          httpSubscriptionLink({
+            url: options.url,
+            transformer: superjson,
+            connectionParams: async () => ({ token: await token() }),
+            EventSource: await resolveEventSource(options.EventSource),
+          }),
+        ),
+        false: httpBatchLink({
+          url: options.url,
+          transformer: superjson,
+          headers: async () => ({ authorization: `Bearer ${await token()}` }),
+          maxURLLength: options.maxURLLength ?? 2083,
+          maxItems: MAX_BATCH_ITEMS,
+          ...(options.fetch ? { fetch: options.fetch } : {}),
+        }),
+      }),
+    ],
+  });
+}
+
+// Browsers have EventSource; Node 20 does not. The package is imported only when needed, so
+// bundles for the browser never pull it in eagerly.
+async function resolveEventSource(given: EventSourceClass | undefined): Promise<EventSourceClass> {
+  if (given) return given;
+  const global = (globalThis as { EventSource?: EventSourceClass }).EventSource; // not in the ES/Node lib typings
+  if (global) return global;
+  const { EventSource } = await import('eventsource');
+  return EventSource;
+}
+
+/** A link built asynchronously on its first operation (and rebuilt if building failed). */
+function lazyLink(build: () => Promise<TRPCLink<AppRouter>>): TRPCLink<AppRouter> {
+  return (runtime) => {
+    let operationLink: Promise<OperationLink<AppRouter>> | undefined;
+    return ({ op, next }) =>
+      observable((observer) => {
+        let subscription: Unsubscribable | undefined;
+        let stopped = false;
+        const pending = (operationLink ??= build().then((link) => link(runtime)));
+        pending.then(
+          (link) => {
+            if (!stopped) subscription = link({ op, next }).subscribe(observer);
+          },
+          (cause: unknown) => {
+            operationLink = undefined;
+            observer.error(TRPCClientError.from(cause instanceof Error ? cause : new Error(String(cause))));
+          },
+        );
+        return () => {
+          stopped = true;
+          subscription?.unsubscribe();
+        };
+      });
+  };
+}

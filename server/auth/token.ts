@@ -1,0 +1,111 @@
+import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, SignJWT, type JWTVerifyOptions } from 'jose';
+import { z } from 'zod';
+
+/** The verified identity behind a request. Tenant fields come from here, never from input. */
+export const Caller = z.object({
+  /** User id, a decimal string (the token's `sub`). */
+  userId: z.string().regex(/^[0-9]{1,20}$/, 'userId must be a decimal string'),
+  /** Organization id (the token's `org`); a Postgres `integer`. */
+  organizationId: z.number().int().min(1).max(2_147_483_647),
+  role: z.enum(['member', 'admin']),
+});
+export type Caller = z.infer<typeof Caller>;
+
+/** The claims jobwire reads from a verified JWT; anything else in the token is ignored. */
+const TokenClaims = z.object({
+  sub: Caller.shape.userId,
+  org: Caller.shape.organizationId,
+  role: Caller.shape.role,
+});
+
+const ALGORITHM = 'HS256';
+/** Allowed clock skew between the token issuer and this server, in seconds. */
+const CLOCK_TOLERANCE_S = 5;
+const COMMON_CHECKS = { clockTolerance: CLOCK_TOLERANCE_S, requiredClaims: ['exp', 'sub'] } satisfies JWTVerifyOptions;
+
+const keyOf = (secret: string) => new TextEncoder().encode(secret);
+
+export interface SignTokenOptions {
+  /** Lifetime as a jose time span (`'30d'`, `'2h'`, `'-1m'` for an already expired token). Default `'30d'`. */
+  expiresIn?: string;
+}
+
+/** Signs a bearer token for `caller` with `AUTH_SECRET` (HS256). */
+export async function signToken(caller: Caller, secret: string, options: SignTokenOptions = {}): Promise<string> {
+  const { userId, organizationId, role } = Caller.parse(caller);
+  return new SignJWT({ org: organizationId, role })
+    .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
+    .setSubject(userId)
+    .setIssuedAt()
+    .setExpirationTime(options.expiresIn ?? '30d')
+    .sign(keyOf(secret));
+}
+
+/**
+ * The caller a bearer token proves, or null for any invalid token (bad signature, other
+ * algorithm or `alg: none`, expired, missing `exp`, malformed claims). Callers get no detail why.
+ */
+export async function verifyToken(token: string, secret: string): Promise<Caller | null> {
+  try {
+    const { payload } = await jwtVerify(token, keyOf(secret), { ...COMMON_CHECKS, algorithms: [ALGORITHM] });
+    return callerOf(payload);
+  } catch {
+    return null;
+  }
+}
+
+/** Asymmetric algorithms accepted from a JWKS; each key type verifies only its own algorithm. */
+export const JWKS_ALGORITHMS = ['RS256', 'ES256'];
+
+/** Tokens from an external auth provider, verified against its published keys. */
+export interface JwksOptions {
+  /** `AUTH_JWKS_URL`, e.g. `https://auth.example.com/.well-known/jwks.json`. */
+  url: string;
+  /** `AUTH_ISSUER`: when set, the token's `iss` must equal it. */
+  issuer?: string | undefined;
+  /** `AUTH_AUDIENCE`: when set, the token's `aud` must contain it. */
+  audience?: string | undefined;
+}
+
+export type TokenVerifier = (token: string) => Promise<Caller | null>;
+
+/**
+ * HS256 tokens signed with `secret` (`npm run token`, server code), and with `jwks` also RS256 /
+ * ES256 tokens signed by a key of that JWKS. The header's `alg` only picks which of the two
+ * pinned checks runs: an HS256 token is never checked against a public key, nor an RS256 one
+ * against the secret, so algorithm confusion is impossible. JWKS tokens must carry the same
+ * `sub`, `org` and `role` claims.
+ */
+export function createTokenVerifier(options: { secret: string; jwks?: JwksOptions | undefined }): TokenVerifier {
+  const { jwks } = options;
+  if (!jwks) return (token) => verifyToken(token, options.secret);
+  // jose caches the keys, refetches on an unknown `kid` (at most every 30 s) and times out after 5 s.
+  const keys = createRemoteJWKSet(new URL(jwks.url), { timeoutDuration: 5_000, cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000 });
+  const checks: JWTVerifyOptions = {
+    ...COMMON_CHECKS,
+    algorithms: JWKS_ALGORITHMS,
+    ...(jwks.issuer ? { issuer: jwks.issuer } : {}),
+    ...(jwks.audience ? { audience: jwks.audience } : {}),
+  };
+  return async (token) => {
+    let alg: string | undefined;
+    try {
+      alg = decodeProtectedHeader(token).alg;
+    } catch {
+      return null;
+    }
+    if (alg === ALGORITHM) return verifyToken(token, options.secret);
+    try {
+      const { payload } = await jwtVerify(token, keys, checks);
+      return callerOf(payload);
+    } catch {
+      return null; // bad signature, unknown kid, JWKS unreachable: all just "not authenticated"
+    }
+  };
+}
+
+function callerOf(payload: unknown): Caller | null {
+  const claims = TokenClaims.safeParse(payload);
+  if (!claims.success) return null;
+  return { userId: claims.data.sub, organizationId: claims.data.org, role: claims.data.role };
+}

@@ -1,0 +1,93 @@
+import { z } from 'zod';
+import { parseCorsOrigins } from './security/cors.ts';
+import { parseRateLimit } from './security/rateLimiter.ts';
+import { WebhookSourcesJson } from './webhooks/webhookSource.ts';
+
+/** The dev AUTH_SECRET shipped in .env.example; refused in production. */
+export const DEV_AUTH_SECRET = 'dev-only-secret-change-me-0123456789abcdef';
+/** The official QStash dev server's fixed credentials (qstash-protocol.md §5). */
+export const QSTASH_DEV_TOKEN = 'eyJVc2VySUQiOiJkZWZhdWx0VXNlciIsIlBhc3N3b3JkIjoiZGVmYXVsdFBhc3N3b3JkIn0=';
+export const QSTASH_DEV_CURRENT_SIGNING_KEY = 'sig_7kYjw48mhY7kAjqNGcy6cr29RJ6r';
+export const QSTASH_DEV_NEXT_SIGNING_KEY = 'sig_5ZB6DVzB1wjE8S6rZ7eenA8Pdnhs';
+
+const optional = z.string().trim().min(1).optional().catch(undefined);
+const optionalUrl = z.preprocess((v) => (v === '' ? undefined : v), z.url().optional());
+
+/** Runs a throwing parser inside Zod, so its message lands in the "Invalid environment" list. */
+function parsedWith<T>(parse: (value: string) => T) {
+  return (value: string, ctx: z.RefinementCtx): T => {
+    try {
+      return parse(value);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: error instanceof Error ? error.message : String(error) });
+      return z.NEVER;
+    }
+  };
+}
+
+export const EnvSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  PUBLIC_URL: z.url().optional(),
+  DATA_DIR: z.string().min(1).default('.data'),
+  DATABASE_URL: optional,
+  QSTASH_URL: optional,
+  QSTASH_TOKEN: optional,
+  QSTASH_CURRENT_SIGNING_KEY: optional,
+  QSTASH_NEXT_SIGNING_KEY: optional,
+  /** Read here only to refuse it in production: the QStash SDK reads it itself and then ignores configured keys. */
+  QSTASH_DEV: optional,
+  QSTASH_DEV_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  AUTH_SECRET: z.string().min(32, 'AUTH_SECRET must be at least 32 characters').default(DEV_AUTH_SECRET),
+  /** Also accept RS256/ES256 bearer tokens signed by a key of this JWKS (an external auth provider). */
+  AUTH_JWKS_URL: optionalUrl,
+  /** With AUTH_JWKS_URL: the `iss` and `aud` those tokens must carry. */
+  AUTH_ISSUER: optional,
+  AUTH_AUDIENCE: optional,
+  /** `jobs.enqueue` calls per organization: `<n>/<window>` (`600/1m`, `10/s`) or `off`. Per process. */
+  ENQUEUE_RATE_LIMIT: z.string().default('600/1m').transform(parsedWith(parseRateLimit)),
+  /** Origins browsers may call /trpc from: a comma list of exact origins, or `*`. Default none. */
+  CORS_ORIGINS: z.string().default('').transform(parsedWith(parseCorsOrigins)),
+  RESEND_API_KEY: optional,
+  RESEND_BASE_URL: optional,
+  RESEND_FROM_EMAIL: z.string().min(3).default('jobwire <noreply@jobwire.local>'),
+  STRIPE_SECRET_KEY: optional,
+  STRIPE_WEBHOOK_SECRET: optional,
+  /** Generic webhook senders (`POST /api/webhooks/<name>`): a JSON array of `{ name, verify, secret, organizationId?, … }`. */
+  WEBHOOK_SOURCES: z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), WebhookSourcesJson.optional()),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Env = z.infer<typeof EnvSchema> & { PUBLIC_URL: string };
+
+/** Problems that make a production start unsafe, each saying what to fix. */
+export function productionProblems(env: Env): string[] {
+  if (env.NODE_ENV !== 'production') return [];
+  const problems: string[] = [];
+  if (env.AUTH_SECRET === DEV_AUTH_SECRET) problems.push('AUTH_SECRET is the development secret from .env.example: set a random secret of 32+ characters.');
+  if (!env.DATABASE_URL) problems.push('DATABASE_URL is not set: production needs a managed PostgreSQL, not the embedded PGlite.');
+  if (!env.QSTASH_TOKEN) problems.push('QSTASH_TOKEN is not set: production publishes to QStash cloud.');
+  if (!env.QSTASH_CURRENT_SIGNING_KEY || !env.QSTASH_NEXT_SIGNING_KEY) problems.push('QSTASH_CURRENT_SIGNING_KEY and QSTASH_NEXT_SIGNING_KEY must both be set to verify deliveries.');
+  const devKeys = [QSTASH_DEV_CURRENT_SIGNING_KEY, QSTASH_DEV_NEXT_SIGNING_KEY];
+  if (devKeys.includes(env.QSTASH_CURRENT_SIGNING_KEY ?? '') || devKeys.includes(env.QSTASH_NEXT_SIGNING_KEY ?? '')) {
+    problems.push('A QStash signing key is the public dev-server key: use the signing keys your Upstash console shows for QStash.');
+  }
+  if (env.QSTASH_DEV) problems.push('QSTASH_DEV is set: the QStash SDK would then ignore your token and signing keys and trust the public dev-server keys. Unset QSTASH_DEV.');
+  if (!env.PUBLIC_URL.startsWith('https://')) problems.push(`PUBLIC_URL is ${env.PUBLIC_URL}: set it to this server's public https URL (QStash delivers there, and deliveries are verified against it).`);
+  if (env.AUTH_JWKS_URL && !env.AUTH_JWKS_URL.startsWith('https://')) problems.push('AUTH_JWKS_URL must be an https URL: the keys that prove every caller must not travel in clear text.');
+  if (!env.RESEND_API_KEY) problems.push('RESEND_API_KEY is not set: production sends email through Resend, not the dev mailbox.');
+  return problems;
+}
+
+/** Parses and validates configuration once. The only reader of process.env (STYLE.md). */
+export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  const parsed = EnvSchema.safeParse(source);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new Error(`Invalid environment:\n${lines.join('\n')}`);
+  }
+  const env = { ...parsed.data, PUBLIC_URL: (parsed.data.PUBLIC_URL ?? `http://127.0.0.1:${parsed.data.PORT}`).replace(/\/+$/, '') };
+  const problems = productionProblems(env);
+  if (problems.length > 0) throw new Error(`Refusing to start in production:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  return env;
+}

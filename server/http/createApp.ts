@@ -1,0 +1,89 @@
+import express, { type ErrorRequestHandler, type Express } from 'express';
+import { sql } from 'drizzle-orm';
+import { getJobConfig, JOB_TYPES, type AvailableJobType } from '../../shared/catalogue.ts';
+import type { JobsDeps } from '../jobs/deps.ts';
+import { toError } from '../jobs/errors.ts';
+import type { HandlerRegistry, JobHandler } from '../jobs/handlers.ts';
+import { createTokenVerifier } from '../auth/token.ts';
+import { createDownloadRoute } from '../files/createDownloadRoute.ts';
+import type { FilesDeps } from '../files/filesDeps.ts';
+import type { Logger } from '../logger.ts';
+import { cors } from '../security/cors.ts';
+import { createEnqueueLimiter, type SecurityConfig } from '../security/securityConfig.ts';
+import { securityHeaders } from '../security/securityHeaders.ts';
+import { createTrpcMiddleware } from '../trpc/trpcMiddleware.ts';
+import { createWebhookIngress, type WebhookIngressOptions } from '../webhooks/webhookIngress.ts';
+import { createJobWorker, type SigningKeys } from './createJobWorker.ts';
+
+export interface AppDeps {
+  jobs: JobsDeps;
+  handlers: HandlerRegistry;
+  signingKeys: SigningKeys;
+  authSecret: string;
+  log: Logger;
+  /** Stripe's webhook secret and the generic webhook sources. */
+  webhooks?: Omit<WebhookIngressOptions, 'jobs'> | undefined;
+  /** Rate limit, CORS, JWKS; defaults in `SecurityConfig`. */
+  security?: SecurityConfig | undefined;
+  /** Generated files (exports, reports): serves `GET /api/files/:fileId` when set. */
+  files?: FilesDeps | undefined;
+}
+
+/** Largest delivery body a worker route accepts (QStash's own limit on the free plan); 413 beyond. */
+export const WORKER_BODY_BYTES = 1024 * 1024;
+
+const isAvailable = (type: (typeof JOB_TYPES)[number]): type is AvailableJobType => getJobConfig(type).availability === 'available';
+
+/** The one composition root of the HTTP surface: every dependency comes in explicitly. */
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false); // never derive URLs or identities from X-Forwarded-* headers
+  app.use(securityHeaders({ publicUrl: deps.jobs.publicUrl }));
+
+  app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
+  app.get('/readyz', async (_req, res) => {
+    try {
+      await deps.jobs.db.execute(sql`SELECT 1`);
+      res.json({ status: 'ready' });
+    } catch (error) {
+      deps.log.warn({ err: toError(error) }, '[http] Readiness check failed');
+      res.status(503).json({ status: 'unavailable', reason: 'database unreachable' });
+    }
+  });
+
+  // Every content type is read raw under the same limit: a changed Content-Type cannot skip it.
+  const raw = express.raw({ type: () => true, limit: WORKER_BODY_BYTES });
+  for (const type of JOB_TYPES.filter(isAvailable)) {
+    // The registry's mapped type pairs each type with its own handler; TypeScript cannot
+    // correlate the two through a loop over the union, so widen once here.
+    const handler = deps.handlers[type] as JobHandler<AvailableJobType>;
+    app.post(`/api/jobs/${getJobConfig(type).endpoint}`, raw, createJobWorker(handler, { type, deps: deps.jobs, signingKeys: deps.signingKeys }));
+  }
+
+  app.use(createWebhookIngress({ jobs: deps.jobs, ...deps.webhooks }));
+
+  // One verifier (and one JWKS cache) for downloads and /trpc alike.
+  const verifyToken = createTokenVerifier({ secret: deps.authSecret, jwks: deps.security?.jwks });
+  if (deps.files) app.get('/api/files/:fileId', createDownloadRoute(deps.files, verifyToken));
+
+  app.use('/trpc', cors(deps.security?.corsOrigins ?? []));
+  app.use(
+    '/trpc',
+    createTrpcMiddleware({ deps: deps.jobs, log: deps.log, verifyToken, enqueueLimiter: createEnqueueLimiter(deps.security) }),
+  );
+
+  app.use((_req, res) => void res.status(404).json({ error: 'not found' }));
+  app.use(errorHandler(deps.log));
+  return app;
+}
+
+/** Body-parser and other stray errors: a clear 4xx, or a generic 500 without details. */
+function errorHandler(log: Logger): ErrorRequestHandler {
+  return (error: unknown, _req, res, _next) => {
+    const status = typeof error === 'object' && error !== null && 'status' in error && typeof error.status === 'number' ? error.status : 500;
+    if (status >= 500) log.error({ err: toError(error) }, '[http] Unhandled error');
+    const message = status === 413 ? 'request body too large' : status < 500 ? toError(error).message : 'internal error';
+    if (!res.headersSent) res.status(status).json({ error: message });
+  };
+}

@@ -1,0 +1,60 @@
+import { eq } from 'drizzle-orm';
+import { z } from 'zod';
+import { JobId, ScheduleId } from '../../shared/jobApi.ts';
+import type { Caller } from '../auth/token.ts';
+import type { Db } from '../db/database.ts';
+import { jobExecutions, jobSchedules } from '../db/schema.ts';
+import { JobError } from '../jobs/errors.ts';
+import type { Logger } from '../logger.ts';
+import { logSecurityEvent, SECURITY_EVENTS } from './securityEvent.ts';
+
+/** A domain "job or schedule not found" error. */
+export function isNotFoundError(error: unknown): boolean {
+  return error instanceof JobError && (error.code === 'JOB_NOT_FOUND' || error.code === 'SCHEDULE_NOT_FOUND');
+}
+
+const Target = z.union([z.object({ jobId: JobId }), z.object({ scheduleId: ScheduleId })]);
+
+export interface CrossTenantCheck {
+  db: Db;
+  log: Logger;
+  caller: Caller;
+  /** The procedure's NOT_FOUND cause; anything else is ignored. */
+  cause: unknown;
+  /** The call's raw input, where the id is. */
+  input: unknown;
+  path: string;
+}
+
+/**
+ * After a NOT_FOUND, looks the id up once without the tenant filter: when it exists in another
+ * organization, logs `security.cross_tenant`. Only NOT_FOUND answers pay for the query, and the
+ * caller's answer stays NOT_FOUND either way. Never throws: this is monitoring, not access control.
+ */
+export async function reportCrossTenant(check: CrossTenantCheck): Promise<void> {
+  if (!isNotFoundError(check.cause)) return;
+  const target = Target.safeParse(check.input);
+  if (!target.success) return;
+  try {
+    const owner = 'jobId' in target.data ? await jobOwner(check.db, target.data.jobId) : await scheduleOwner(check.db, target.data.scheduleId);
+    if (owner === undefined || owner === check.caller.organizationId) return;
+    logSecurityEvent(
+      check.log,
+      SECURITY_EVENTS.crossTenant,
+      { path: check.path, ...target.data, userId: check.caller.userId, organizationId: check.caller.organizationId, ownerOrganizationId: owner },
+      '[security] Cross-tenant access attempt',
+    );
+  } catch (error) {
+    check.log.debug({ err: error }, '[security] Cross-tenant check failed');
+  }
+}
+
+async function jobOwner(db: Db, id: string): Promise<number | null | undefined> {
+  const [row] = await db.select({ org: jobExecutions.organizationId }).from(jobExecutions).where(eq(jobExecutions.id, id)).limit(1);
+  return row?.org;
+}
+
+async function scheduleOwner(db: Db, id: string): Promise<number | null | undefined> {
+  const [row] = await db.select({ org: jobSchedules.organizationId }).from(jobSchedules).where(eq(jobSchedules.id, id)).limit(1);
+  return row?.org;
+}

@@ -1,0 +1,159 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { PGlite } from '@electric-sql/pglite';
+import { startBroker, type Broker } from './broker/startBroker.ts';
+import { openDatabase, type Database } from './db/database.ts';
+import { migrateDatabase } from './db/migrate.ts';
+import { createDevMailbox, type DevMailbox } from './email/devMailbox.ts';
+import type { EmailSender } from './email/emailSender.ts';
+import { createResendSender } from './email/resendSender.ts';
+import { createSendEmailHandler } from './email/sendEmailHandler.ts';
+import { QSTASH_DEV_CURRENT_SIGNING_KEY, QSTASH_DEV_NEXT_SIGNING_KEY, QSTASH_DEV_TOKEN } from './env.ts';
+import { createApp } from './http/createApp.ts';
+import type { SigningKeys } from './http/createJobWorker.ts';
+import type { JobsDeps } from './jobs/deps.ts';
+import { createDispatcher, type Dispatcher } from './jobs/dispatcher.ts';
+import { startJobEventHub } from './jobs/eventHub.ts';
+import type { HandlerRegistry } from './jobs/handlers.ts';
+import { startSweeper, type SweeperOptions } from './jobs/sweeper.ts';
+import type { Logger } from './logger.ts';
+import type { SecurityConfig } from './security/securityConfig.ts';
+import { createQStashClient, createQStashPublisher } from './qstash/createQStashPublisher.ts';
+import { ensureDefaultSchedules } from './cleanup/ensureDefaultSchedules.ts';
+import type { ExportRegistry } from './exports/exportRegistry.ts';
+import { createDataJobs } from './files/createDataJobs.ts';
+import { createStripeWebhookHandler } from './billing/stripeWebhookHandler.ts';
+import { createProcessWebhookHandler } from './webhooks/processWebhookHandler.ts';
+import { createWebhookHandlers, type WebhookHandlers } from './webhooks/webhookHandlers.ts';
+import type { WebhookSource } from './webhooks/webhookSource.ts';
+
+export interface ServerConfig {
+  /** 0 picks a free port. */
+  port: number;
+  host?: string;
+  /** Where QStash reaches this server. Default `http://127.0.0.1:<port>`. */
+  publicUrl?: string | undefined;
+  database: { url?: string | undefined; dataDir?: string | undefined; pglite?: PGlite };
+  /** `embedded` starts the broker in-process on this database; otherwise QStash cloud (or any compatible URL). */
+  qstash: { embedded: { port: number } } | { baseUrl?: string | undefined; token: string; signingKeys: SigningKeys };
+  authSecret: string;
+  email: { resendApiKey?: string | undefined; resendBaseUrl?: string | undefined; from: string; mailboxDir: string };
+  log: Logger;
+  sweeper?: SweeperOptions;
+  /** Most schedules one organization may have. Default 1,000. */
+  maxSchedulesPerOrganization?: number;
+  /** Retry backoff override (tests); default QStash's. */
+  backoff?: (retryCount: number) => number;
+  /** How long `stop()` lets running requests finish before cutting connections. Default 10 s. */
+  drainTimeoutMs?: number;
+  /** Enqueue rate limit, CORS origins, JWKS; defaults in `SecurityConfig`. */
+  security?: SecurityConfig;
+  /** Replace built-in handlers (tests, host apps). */
+  handlers?: Partial<HandlerRegistry>;
+  /** Where exports and reports are stored. Default `.data/files` (main.ts: `<DATA_DIR>/files`). */
+  filesDir?: string | undefined;
+  /** Export entity types: `createDefaultExportRegistry().register(...)`. Default the built-ins. */
+  exportRegistry?: ExportRegistry;
+  /** Create the built-in schedules (daily `cleanup-old-data`) at start-up, idempotently. Default true. */
+  defaultSchedules?: boolean;
+  /**
+   * Stripe webhooks: `webhookSecret` (STRIPE_WEBHOOK_SECRET) enables `POST /api/stripe/webhook`;
+   * `updatePaymentUrl` is the paymentFailed email's link when an invoice has no hosted page.
+   */
+  stripe?: { webhookSecret?: string | undefined; updatePaymentUrl?: string | undefined };
+  /** Generic webhook senders, served at `POST /api/webhooks/<name>`. Default none. */
+  webhookSources?: readonly WebhookSource[] | undefined;
+  /** What runs for each stored generic webhook event: `createWebhookHandlers().on(source, event, fn)`. */
+  webhookHandlers?: WebhookHandlers;
+}
+
+export interface RunningServer {
+  readonly url: string;
+  readonly publicUrl: string;
+  readonly database: Database;
+  readonly broker: Broker | undefined;
+  readonly jobs: JobsDeps;
+  readonly dispatcher: Dispatcher;
+  readonly mailbox: DevMailbox | undefined;
+  readonly http: Server;
+  stop(): Promise<void>;
+}
+
+/** Opens the database, migrates, starts the broker if embedded, and serves the app. */
+export async function startServer(config: ServerConfig): Promise<RunningServer> {
+  const { log } = config;
+  const database = await openDatabase(config.database);
+  await migrateDatabase(database);
+
+  const http = createServer();
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(config.port, config.host ?? '127.0.0.1', resolve);
+  });
+  const port = (http.address() as AddressInfo).port; // a TCP listener always has an AddressInfo
+  const url = `http://${config.host ?? '127.0.0.1'}:${port}`;
+  const publicUrl = (config.publicUrl ?? url).replace(/\/+$/, '');
+
+  let broker: Broker | undefined;
+  let qstash: { baseUrl?: string | undefined; token: string; signingKeys: SigningKeys };
+  if ('embedded' in config.qstash) {
+    const storage = database.pglite ? { pglite: database.pglite } : { url: database.url! }; // a database is PGlite or has a URL
+    broker = await startBroker({ port: config.qstash.embedded.port, storage, logger: log.child({ component: 'broker' }) });
+    qstash = { baseUrl: broker.url, token: QSTASH_DEV_TOKEN, signingKeys: { current: QSTASH_DEV_CURRENT_SIGNING_KEY, next: QSTASH_DEV_NEXT_SIGNING_KEY } };
+  } else {
+    qstash = config.qstash;
+  }
+
+  const dataJobs = createDataJobs({ db: database.db, log, publicUrl, authSecret: config.authSecret, filesDir: config.filesDir, exportRegistry: config.exportRegistry });
+  const jobs: JobsDeps = {
+    db: database.db,
+    publisher: createQStashPublisher(createQStashClient(qstash), publicUrl),
+    log,
+    publicUrl,
+    events: await startJobEventHub(database, log),
+    payloadChecks: dataJobs.payloadChecks,
+    ...(config.maxSchedulesPerOrganization ? { maxSchedulesPerOrganization: config.maxSchedulesPerOrganization } : {}),
+    ...(config.backoff ? { backoff: config.backoff } : {}),
+  };
+  const mailbox = config.email.resendApiKey ? undefined : createDevMailbox({ dir: config.email.mailboxDir, logger: log });
+  const sender: EmailSender = config.email.resendApiKey
+    ? createResendSender({ apiKey: config.email.resendApiKey, baseUrl: config.email.resendBaseUrl, logger: log })
+    : mailbox!; // set whenever there is no Resend key
+  const handlers: HandlerRegistry = {
+    'send-email': createSendEmailHandler({ sender, from: config.email.from }),
+    ...dataJobs.handlers,
+    'process-webhook': createProcessWebhookHandler({ db: database.db, handlers: config.webhookHandlers ?? createWebhookHandlers() }),
+    'process-stripe-webhook': createStripeWebhookHandler({ jobs, updatePaymentUrl: config.stripe?.updatePaymentUrl }),
+    ...config.handlers,
+  };
+
+  http.on('request', createApp({ jobs, handlers, signingKeys: qstash.signingKeys, authSecret: config.authSecret, log, security: config.security, webhooks: { stripe: config.stripe, sources: config.webhookSources }, files: dataJobs.files }));
+  const sweeper = startSweeper(jobs, config.sweeper);
+  if (config.defaultSchedules ?? true) await ensureDefaultSchedules(jobs);
+  log.info({ url, publicUrl, driver: database.driver, broker: broker?.url ?? qstash.baseUrl ?? 'qstash cloud' }, '[server] Listening');
+
+  return {
+    url,
+    publicUrl,
+    database,
+    broker,
+    jobs,
+    dispatcher: createDispatcher(jobs),
+    mailbox,
+    http,
+    async stop() {
+      await sweeper.stop();
+      // Stop taking new requests and let running ones settle (up to a drain limit; SSE streams
+      // never end on their own), then release the broker and the database.
+      const closed = new Promise<void>((resolve) => http.close(() => resolve()));
+      http.closeIdleConnections();
+      const drain = setTimeout(() => http.closeAllConnections(), config.drainTimeoutMs ?? 10_000);
+      await closed;
+      clearTimeout(drain);
+      await jobs.events.stop();
+      await broker?.stop();
+      await database.close();
+      log.info('[server] Stopped');
+    },
+  };
+}

@@ -1,0 +1,29 @@
+import { tracked } from '@trpc/server';
+import { JobIdInput } from '../../shared/jobApi.ts';
+import { OnEventsInput, OnStatusInput, type JobEvent } from '../../shared/jobEvent.ts';
+import { assertJobInScope } from '../jobs/getJob.ts';
+import { listJobEvents } from '../jobs/listJobEvents.ts';
+import { watchJobEvents, watchOrganizationEvents } from '../jobs/watchJobEvents.ts';
+import { protectedProcedure } from './trpc.ts';
+
+/** Tags each event with its id, so SSE clients resume with `lastEventId` after a reconnect. */
+async function* trackEvents(events: AsyncIterable<JobEvent>) {
+  for await (const event of events) yield tracked(event.eventId, event);
+}
+
+/**
+ * The job timeline as a query and as SSE subscriptions. Access is checked before the stream
+ * starts (so NOT_FOUND is an ordinary tRPC error), and every event is of the caller's organization.
+ */
+export const jobEventProcedures = {
+  events: protectedProcedure.input(JobIdInput).query(({ ctx, input }) => listJobEvents(ctx.deps.db, ctx.scope, input.jobId)),
+
+  onStatus: protectedProcedure.input(OnStatusInput).subscription(async ({ ctx, input, signal }) => {
+    await assertJobInScope(ctx.deps.db, ctx.scope, input.jobId);
+    return trackEvents(watchJobEvents(ctx.deps, input, signal));
+  }),
+
+  onEvents: protectedProcedure.input(OnEventsInput).subscription(({ ctx, input, signal }) =>
+    trackEvents(watchOrganizationEvents(ctx.deps, ctx.caller.organizationId, input, signal)),
+  ),
+};

@@ -1,0 +1,54 @@
+import { EnqueueInput, JobIdInput, ListJobsInput, ScheduleInput } from '../../shared/jobApi.ts';
+import { cancelJob } from '../jobs/cancelJob.ts';
+import { enqueueJob } from '../jobs/enqueueJob.ts';
+import { getJob } from '../jobs/getJob.ts';
+import { listJobs } from '../jobs/listJobs.ts';
+import { retryJob } from '../jobs/retryJob.ts';
+import { createSchedule } from '../jobs/schedules.ts';
+import { assertMayUseOptions, assertMayUseType, metadataOf } from './access.ts';
+import { jobEventProcedures } from './jobEventProcedures.ts';
+import { schedulesRouter } from './schedulesRouter.ts';
+import { rateLimitedProcedure } from './rateLimitedProcedure.ts';
+import { protectedProcedure, router } from './trpc.ts';
+
+/**
+ * `jobs.*`. Every procedure is scoped to the caller's organization (`ctx.scope`), so another
+ * organization's job is NOT_FOUND. Subscriptions (`jobs.onStatus`, `jobs.onEvents`) join this
+ * router from their own module.
+ */
+export const jobsRouter = router({
+  ...jobEventProcedures,
+
+  enqueue: rateLimitedProcedure.input(EnqueueInput).mutation(({ ctx, input }) => {
+    assertMayUseType(ctx.caller, input.type);
+    assertMayUseOptions(ctx.caller, input.options);
+    return enqueueJob(ctx.deps, {
+      type: input.type,
+      payload: input.payload,
+      metadata: metadataOf(ctx.caller, ctx.requestId),
+      options: input.options,
+      idempotencyKey: input.idempotencyKey,
+    });
+  }),
+
+  get: protectedProcedure.input(JobIdInput).query(({ ctx, input }) => getJob(ctx.deps.db, ctx.scope, input.jobId)),
+
+  list: protectedProcedure.input(ListJobsInput).query(({ ctx, input }) => listJobs(ctx.deps.db, ctx.scope, input)),
+
+  retry: protectedProcedure.input(JobIdInput).mutation(({ ctx, input }) => retryJob(ctx.deps, ctx.scope, input.jobId)),
+
+  cancel: protectedProcedure.input(JobIdInput).mutation(({ ctx, input }) => cancelJob(ctx.deps, ctx.scope, input.jobId)),
+
+  schedule: protectedProcedure.input(ScheduleInput).mutation(({ ctx, input }) => {
+    assertMayUseType(ctx.caller, input.type);
+    return createSchedule(ctx.deps, {
+      type: input.type,
+      cron: input.cron,
+      payload: input.payload,
+      timezone: input.timezone,
+      metadata: metadataOf(ctx.caller, ctx.requestId),
+    });
+  }),
+
+  schedules: schedulesRouter,
+});

@@ -1,0 +1,11 @@
+import { jobsRouter } from './jobsRouter.ts';
+import { createCallerFactory, router } from './trpc.ts';
+import { webhooksRouter } from './webhooksRouter.ts';
+
+export const appRouter = router({ jobs: jobsRouter, webhooks: webhooksRouter });
+
+/** The router's type: all a client needs (`import type`). */
+export type AppRouter = typeof appRouter;
+
+/** Calls procedures in-process: `createCaller(createInnerContext({ deps, log, caller })).jobs.get(…)`. */
+export const createCaller = createCallerFactory(appRouter);

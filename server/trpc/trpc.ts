@@ -1,0 +1,78 @@
+/**
+ * The tRPC root (create-t3-app shape): error formatter, procedures and the domain-error
+ * mapping every procedure runs through.
+ */
+import { initTRPC, TRPCError } from '@trpc/server';
+import superjson from 'superjson';
+import { z } from 'zod';
+import { isNotFoundError, reportCrossTenant } from '../security/reportCrossTenant.ts';
+import type { Context } from './context.ts';
+import { flattenedIssuesOf, jobwireCodeOf, mapDomainError } from './errors.ts';
+
+/** The only message clients see for an unexpected error; the cause goes to the logs. */
+export const INTERNAL_ERROR_MESSAGE = 'Internal server error';
+
+const t = initTRPC.context<Context>().create({
+  transformer: superjson,
+  // Explicit in every NODE_ENV: tRPC's default adds stacks whenever NODE_ENV !== 'production'.
+  isDev: false,
+  sse: {
+    ping: { enabled: true, intervalMs: 15_000 },
+    // Clients reconnect when even two pings were missed (a silently dropped connection).
+    client: { reconnectAfterInactivityMs: 35_000 },
+  },
+  errorFormatter({ shape, error }) {
+    const { stack: _stack, ...data } = shape.data;
+    const internal = error.code === 'INTERNAL_SERVER_ERROR';
+    const message = internal ? INTERNAL_ERROR_MESSAGE : error.cause instanceof z.ZodError ? z.prettifyError(error.cause) : shape.message;
+    return {
+      ...shape,
+      message,
+      data: {
+        ...data,
+        /** `z.flattenError` of the input's issues; BAD_REQUEST only. */
+        zodError: error.code === 'BAD_REQUEST' ? flattenedIssuesOf(error) : null,
+        /** The shared error code clients switch on (`shared/errors.ts`), when there is one. */
+        jobwireCode: jobwireCodeOf(error),
+      },
+    };
+  },
+});
+
+export const router = t.router;
+export const createCallerFactory = t.createCallerFactory;
+
+/** Turns domain errors (`JobError` and subclasses) into their tRPC codes; runs outermost. */
+const mapDomainErrors = t.middleware(async ({ next }) => {
+  const result = await next();
+  if (!result.ok) throw mapDomainError(result.error);
+  return result;
+});
+
+export const publicProcedure = t.procedure.use(mapDomainErrors);
+
+/**
+ * Needs a valid bearer token; adds `caller` and the caller's tenant `scope`. A NOT_FOUND for an
+ * id that exists in another organization is logged as `security.cross_tenant` (the answer stays
+ * NOT_FOUND).
+ */
+export const protectedProcedure = publicProcedure
+  .use(({ ctx, next }) => {
+    if (!ctx.caller) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'A valid bearer token is required' });
+    return next({ ctx: { caller: ctx.caller, scope: { organizationId: ctx.caller.organizationId } } });
+  })
+  .use(async ({ ctx, next, path, getRawInput }) => {
+    const result = await next();
+    // Domain errors are mapped to tRPC codes further out, so NOT_FOUND is still the cause here.
+    if (!result.ok && isNotFoundError(result.error.cause)) {
+      const input = await getRawInput().catch(() => undefined);
+      await reportCrossTenant({ db: ctx.deps.db, log: ctx.log, caller: ctx.caller, cause: result.error.cause, input, path });
+    }
+    return result;
+  });
+
+/** Needs an admin token. */
+export const adminProcedure = protectedProcedure.use(({ ctx, next }) => {
+  if (ctx.caller.role !== 'admin') throw new TRPCError({ code: 'FORBIDDEN', message: 'Admin role required' });
+  return next();
+});
