@@ -1,0 +1,37 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { verifyToken } from '../../server/auth/token.ts';
+
+const SECRET = 'cli-test-secret-0123456789abcdef-0123';
+const run = promisify(execFile);
+// Each case starts a tsx process; under a loaded CI machine that alone can take many seconds.
+const SPAWN_TIMEOUT = 90_000;
+
+function token(...args: string[]) {
+  return run(process.execPath, ['--import', 'tsx', 'server/auth/tokenCli.ts', ...args], {
+    env: { ...process.env, AUTH_SECRET: SECRET, NODE_ENV: 'test' },
+  });
+}
+
+describe('npm run token', () => {
+  it('prints only a token for the given caller', async () => {
+    const { stdout, stderr } = await token('--user', '42', '--org', '7', '--role', 'admin');
+    expect(stderr).toBe('');
+    expect(stdout).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/);
+    expect(await verifyToken(stdout.trim(), SECRET)).toEqual({ userId: '42', organizationId: 7, role: 'admin' });
+  }, SPAWN_TIMEOUT);
+
+  it.each([
+    ['no arguments', []],
+    ['a bad role', ['--user', '1', '--org', '1', '--role', 'owner']],
+    ['a non-integer org', ['--user', '1', '--org', 'acme', '--role', 'member']],
+    ['a bad expiry', ['--user', '1', '--org', '1', '--role', 'member', '--expires', 'soon']],
+    ['an unknown flag', ['--user', '1', '--org', '1', '--role', 'member', '--admin']],
+  ])('exits 2 with usage on %s', async (_name, args) => {
+    const failure = (await token(...args).then(() => null, (error: unknown) => error)) as { code: number; stdout: string; stderr: string } | null;
+    expect(failure?.code).toBe(2);
+    expect(failure?.stdout).toBe('');
+    expect(failure?.stderr).toContain('usage: npm run token');
+  }, SPAWN_TIMEOUT);
+});

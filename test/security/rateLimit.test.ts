@@ -1,0 +1,100 @@
+/**
+ * Group A/G (limits): the per-organization enqueue rate limit. Over it: TOO_MANY_REQUESTS /
+ * RATE_LIMITED, HTTP 429 with Retry-After, no row, one `security.rate_limited` line per burst;
+ * other organizations unaffected.
+ */
+import { count } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jobExecutions } from '../../server/db/schema.ts';
+import { createRateLimiter, parseRateLimit } from '../../server/security/rateLimiter.ts';
+import { SECURITY_EVENTS } from '../../server/security/securityEvent.ts';
+import { waitFor } from '../support/testServer.ts';
+import { callProcedure, startSecurityServer, type SecurityServer } from './support/securityServer.ts';
+import { MEMBER_ENQUEUE } from './support/surface.ts';
+
+describe('the token bucket', () => {
+  it('allows a burst of `tokens`, then one call per refill interval, and says how long to wait', () => {
+    let now = 0;
+    const limiter = createRateLimiter({ tokens: 3, perMs: 3_000 }, () => now);
+    expect([1, 2, 3].map(() => limiter.take('a').allowed)).toEqual([true, true, true]);
+    expect(limiter.take('a')).toEqual({ allowed: false, retryAfterMs: 1_000, firstRefusal: true });
+    now = 400;
+    expect(limiter.take('a')).toEqual({ allowed: false, retryAfterMs: 600, firstRefusal: false });
+    expect(limiter.take('b').allowed).toBe(true);
+    now = 1_000;
+    expect(limiter.take('a').allowed).toBe(true);
+    expect(limiter.take('a')).toMatchObject({ allowed: false, firstRefusal: true });
+  });
+
+  it('parses ENQUEUE_RATE_LIMIT', () => {
+    expect(parseRateLimit('600/1m')).toEqual({ tokens: 600, perMs: 60_000 });
+    expect(parseRateLimit('10/s')).toEqual({ tokens: 10, perMs: 1_000 });
+    expect(parseRateLimit(' 5 / 500ms ')).toEqual({ tokens: 5, perMs: 500 });
+    expect(parseRateLimit('off')).toBeNull();
+    for (const bad of ['', '600', '600/1d', '0/1m', '-1/1m', 'lots/1m', '1/0s']) expect(() => parseRateLimit(bad), bad).toThrow();
+  });
+});
+
+describe('jobs.enqueue over the limit', () => {
+  let t: SecurityServer;
+  beforeAll(async () => {
+    t = await startSecurityServer({ security: { enqueueRateLimit: { tokens: 3, perMs: 60_000 } } });
+  });
+  afterAll(async () => t?.stopAndScan());
+
+  const rows = async () => (await t.server.database.db.select({ n: count() }).from(jobExecutions))[0]?.n ?? 0;
+  const enqueue = async (organizationId: number, input: unknown = MEMBER_ENQUEUE) =>
+    callProcedure(`${t.server.url}/trpc`, { path: 'jobs.enqueue', type: 'mutation', input, token: await t.token({ organizationId, role: 'member' }) });
+
+  it('answers 429 with Retry-After and RATE_LIMITED, creates nothing, and logs the burst once', async () => {
+    for (let i = 0; i < 3; i++) expect((await enqueue(30)).status).toBe(200);
+    const before = await rows();
+    const refused = [await enqueue(30), await enqueue(30), await enqueue(30)];
+    for (const result of refused) {
+      expect(result.status).toBe(429);
+      expect(result.error?.data).toMatchObject({ code: 'TOO_MANY_REQUESTS', jobwireCode: 'RATE_LIMITED' });
+      expect(Number(result.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect(Number(result.headers.get('retry-after'))).toBeLessThanOrEqual(20);
+    }
+    expect(await rows()).toBe(before);
+    const lines = t.logs.records(SECURITY_EVENTS.rateLimited).filter((r) => r.organizationId === 30);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ level: 40, path: 'jobs.enqueue', organizationId: 30 });
+  });
+
+  it('counts invalid and refused attempts too, so probing is limited as well', async () => {
+    const invalid = { ...MEMBER_ENQUEUE, options: { delay: -1 } };
+    for (let i = 0; i < 3; i++) expect((await enqueue(31, invalid)).status).toBe(400);
+    expect((await enqueue(31)).status).toBe(429);
+  });
+
+  it('leaves other organizations unaffected', async () => {
+    for (let i = 0; i < 4; i++) await enqueue(32);
+    expect((await enqueue(32)).status).toBe(429);
+    expect((await enqueue(33)).status).toBe(200);
+  });
+
+  it('reports RATE_LIMITED to the typed client', async () => {
+    const client = await t.client({ organizationId: 34, role: 'member' });
+    for (let i = 0; i < 3; i++) await client.jobs.enqueue.mutate(MEMBER_ENQUEUE);
+    const error = await client.jobs.enqueue.mutate(MEMBER_ENQUEUE).catch((e: unknown) => e);
+    expect(error).toMatchObject({ data: { code: 'TOO_MANY_REQUESTS', jobwireCode: 'RATE_LIMITED', httpStatus: 429 } });
+  });
+});
+
+describe('refill', () => {
+  let t: SecurityServer;
+  beforeAll(async () => {
+    t = await startSecurityServer({ security: { enqueueRateLimit: { tokens: 2, perMs: 400 } } });
+  });
+  afterAll(async () => t?.stopAndScan());
+
+  it('lets the organization enqueue again once the bucket refills', async () => {
+    const client = await t.client({ organizationId: 40, role: 'member' });
+    const attempt = () => client.jobs.enqueue.mutate(MEMBER_ENQUEUE).then(() => true, () => false);
+    await attempt();
+    await attempt();
+    expect(await attempt()).toBe(false);
+    await waitFor(attempt, { timeout: 5_000, interval: 100 });
+  });
+});

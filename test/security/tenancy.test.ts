@@ -1,0 +1,81 @@
+/**
+ * Group H (tenancy): every procedure that names a job or schedule treats another organization's
+ * as NOT_FOUND, changes nothing, and logs one `security.cross_tenant` line. test/pipeline/tenancy.test.ts
+ * covers the typed-client basics; this walks the whole surface (support/surface.ts).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SECURITY_EVENTS } from '../../server/security/securityEvent.ts';
+import { callProcedure, startSecurityServer, type SecurityServer } from './support/securityServer.ts';
+import { MEMBER_ENQUEUE, PROCEDURES, UNKNOWN_JOB_ID } from './support/surface.ts';
+
+const OWNER = 20;
+const STRANGER = 21;
+
+let t: SecurityServer;
+let trpc: string;
+let jobId: string;
+let scheduleId: string;
+beforeAll(async () => {
+  t = await startSecurityServer();
+  trpc = `${t.server.url}/trpc`;
+  const owner = await t.client({ organizationId: OWNER, userId: '200', role: 'admin' });
+  ({ jobId } = await owner.jobs.enqueue.mutate({ ...MEMBER_ENQUEUE, idempotencyKey: 'shared-key' }));
+  ({ scheduleId } = await owner.jobs.schedule.mutate({ type: 'export-data', cron: '0 3 * * *', payload: MEMBER_ENQUEUE.payload }));
+});
+afterAll(async () => t?.stopAndScan());
+
+const crossTenantLines = () => t.logs.records(SECURITY_EVENTS.crossTenant);
+const targeted = Object.entries(PROCEDURES).filter(([, p]) => p.target);
+
+async function ownerView() {
+  const owner = await t.client({ organizationId: OWNER, role: 'admin' });
+  const job = await owner.jobs.get.query({ jobId });
+  const schedule = (await owner.jobs.schedules.list.query()).find((s) => s.scheduleId === scheduleId);
+  return { status: job.status, updatedAt: job.updatedAt.getTime(), schedule: schedule && { paused: schedule.paused, updatedAt: schedule.updatedAt.getTime() } };
+}
+
+describe.each(['admin', 'member'] as const)('a %s of another organization', (role) => {
+  it.each(targeted)('%s: NOT_FOUND, nothing changes, one security.cross_tenant line', async (path, procedure) => {
+    const before = await ownerView();
+    const seen = crossTenantLines().length;
+    const id = procedure.target!.kind === 'job' ? jobId : scheduleId; // `targeted` keeps only rows with a target
+    const token = await t.token({ organizationId: STRANGER, userId: '210', role });
+    const result = await callProcedure(trpc, { path, type: procedure.type, input: procedure.target!.input(id), token });
+    expect(result.error?.data.code).toBe('NOT_FOUND');
+    expect(await ownerView()).toEqual(before);
+    const lines = crossTenantLines().slice(seen);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ level: 40, path, organizationId: STRANGER, ownerOrganizationId: OWNER, userId: '210' });
+  });
+});
+
+it.each(targeted)('%s: an id that exists nowhere is NOT_FOUND and no security event', async (path, procedure) => {
+  const seen = crossTenantLines().length;
+  const token = await t.token({ organizationId: STRANGER, role: 'admin' });
+  const id = procedure.target!.kind === 'job' ? UNKNOWN_JOB_ID : 'sch_nothing_here'; // `targeted` keeps only rows with a target
+  const result = await callProcedure(trpc, { path, type: procedure.type, input: procedure.target!.input(id), token });
+  expect(result.error?.data.code).toBe('NOT_FOUND');
+  expect(crossTenantLines().length).toBe(seen);
+});
+
+describe('lists and keys never cross organizations', () => {
+  it("an idempotency key of another organization makes a new job, not the other's", async () => {
+    const stranger = await t.client({ organizationId: STRANGER, role: 'admin' });
+    const mine = await stranger.jobs.enqueue.mutate({ ...MEMBER_ENQUEUE, idempotencyKey: 'shared-key' });
+    expect(mine).toMatchObject({ deduplicated: false });
+    expect(mine.jobId).not.toBe(jobId);
+  });
+
+  it("filters and cursors select within the caller's organization only", async () => {
+    const owner = await t.client({ organizationId: OWNER, role: 'admin' });
+    const stranger = await t.client({ organizationId: STRANGER, role: 'admin' });
+    await owner.jobs.enqueue.mutate(MEMBER_ENQUEUE);
+    const ownerPage = await owner.jobs.list.query({ limit: 1 });
+    expect(ownerPage.nextCursor).not.toBeNull();
+    const byOwnerUser = await stranger.jobs.list.query({ userId: '200' });
+    expect(byOwnerUser.items).toEqual([]);
+    const withOwnerCursor = await stranger.jobs.list.query({ cursor: ownerPage.nextCursor });
+    expect(withOwnerCursor.items.every((job) => job.organizationId === STRANGER)).toBe(true);
+    expect((await stranger.jobs.schedules.list.query()).map((s) => s.scheduleId)).not.toContain(scheduleId);
+  });
+});
