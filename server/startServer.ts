@@ -79,10 +79,24 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-/** Opens the database, migrates, starts the broker if embedded, and serves the app. */
+/**
+ * Opens the database, migrates, starts the broker if embedded, and serves the app. If any step
+ * fails, what the earlier steps opened is released before the error is rethrown.
+ */
 export async function startServer(config: ServerConfig): Promise<RunningServer> {
+  const opened: Array<() => Promise<void>> = []; // undo steps, in the order they were opened
+  try {
+    return await start(config, opened);
+  } catch (error) {
+    for (const release of opened.reverse()) await release().catch(() => undefined);
+    throw error;
+  }
+}
+
+async function start(config: ServerConfig, opened: Array<() => Promise<void>>): Promise<RunningServer> {
   const { log } = config;
   const database = await openDatabase(config.database);
+  opened.push(() => database.close());
   await migrateDatabase(database);
 
   const http = createServer();
@@ -90,6 +104,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     http.once('error', reject);
     http.listen(config.port, config.host ?? '127.0.0.1', resolve);
   });
+  opened.push(() => new Promise<void>((resolve) => (http.close(() => resolve()), http.closeAllConnections())));
   const port = (http.address() as AddressInfo).port; // a TCP listener always has an AddressInfo
   const url = `http://${config.host ?? '127.0.0.1'}:${port}`;
   const publicUrl = (config.publicUrl ?? url).replace(/\/+$/, '');
@@ -98,19 +113,23 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   let qstash: { baseUrl?: string | undefined; token: string; signingKeys: SigningKeys };
   if ('embedded' in config.qstash) {
     const storage = database.pglite ? { pglite: database.pglite } : { url: database.url! }; // a database is PGlite or has a URL
-    broker = await startBroker({ port: config.qstash.embedded.port, storage, logger: log.child({ component: 'broker' }) });
+    const started = await startBroker({ port: config.qstash.embedded.port, storage, logger: log.child({ component: 'broker' }) });
+    opened.push(() => started.stop());
+    broker = started;
     qstash = { baseUrl: broker.url, token: QSTASH_DEV_TOKEN, signingKeys: { current: QSTASH_DEV_CURRENT_SIGNING_KEY, next: QSTASH_DEV_NEXT_SIGNING_KEY } };
   } else {
     qstash = config.qstash;
   }
 
+  const events = await startJobEventHub(database, log);
+  opened.push(() => events.stop());
   const dataJobs = createDataJobs({ db: database.db, log, publicUrl, authSecret: config.authSecret, filesDir: config.filesDir, exportRegistry: config.exportRegistry });
   const jobs: JobsDeps = {
     db: database.db,
     publisher: createQStashPublisher(createQStashClient(qstash), publicUrl),
     log,
     publicUrl,
-    events: await startJobEventHub(database, log),
+    events,
     payloadChecks: dataJobs.payloadChecks,
     ...(config.maxSchedulesPerOrganization ? { maxSchedulesPerOrganization: config.maxSchedulesPerOrganization } : {}),
     ...(config.backoff ? { backoff: config.backoff } : {}),
@@ -129,6 +148,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
 
   http.on('request', createApp({ jobs, handlers, signingKeys: qstash.signingKeys, authSecret: config.authSecret, log, security: config.security, webhooks: { stripe: config.stripe, sources: config.webhookSources }, files: dataJobs.files }));
   const sweeper = startSweeper(jobs, config.sweeper);
+  opened.push(() => sweeper.stop());
   if (config.defaultSchedules ?? true) await ensureDefaultSchedules(jobs);
   log.info({ url, publicUrl, driver: database.driver, broker: broker?.url ?? qstash.baseUrl ?? 'qstash cloud' }, '[server] Listening');
 

@@ -41,6 +41,11 @@ export async function startTestServer(overrides: Partial<ServerConfig> = {}): Pr
     // Off by default so schedule listings hold only what a test created; the restart test turns it on.
     defaultSchedules: false,
     ...overrides,
+  }).catch(async (error: unknown) => {
+    await target.drop();
+    rmSync(mailboxDir, { recursive: true, force: true });
+    rmSync(filesDir, { recursive: true, force: true });
+    throw error;
   });
   const token = (caller: { userId?: string; organizationId?: number; role?: 'member' | 'admin' } = {}) =>
     signToken({ userId: caller.userId ?? '1', organizationId: caller.organizationId ?? 1, role: caller.role ?? 'admin' }, TEST_AUTH_SECRET);
