@@ -1,19 +1,21 @@
 import { eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { JobId, ScheduleId } from '../../shared/jobApi.ts';
+import { WebhookEventId } from '../../shared/webhookApi.ts';
 import type { Caller } from '../auth/token.ts';
 import type { Db } from '../db/database.ts';
 import { jobExecutions, jobSchedules } from '../db/schema.ts';
+import { webhookEvents } from '../db/webhookSchema.ts';
 import { JobError } from '../jobs/errors.ts';
 import type { Logger } from '../logger.ts';
 import { logSecurityEvent, SECURITY_EVENTS } from './securityEvent.ts';
 
-/** A domain "job or schedule not found" error. */
+/** A domain "job, schedule or webhook event not found" error. */
 export function isNotFoundError(error: unknown): boolean {
-  return error instanceof JobError && (error.code === 'JOB_NOT_FOUND' || error.code === 'SCHEDULE_NOT_FOUND');
+  return error instanceof JobError && (error.code === 'JOB_NOT_FOUND' || error.code === 'SCHEDULE_NOT_FOUND' || error.code === 'WEBHOOK_EVENT_NOT_FOUND');
 }
 
-const Target = z.union([z.object({ jobId: JobId }), z.object({ scheduleId: ScheduleId })]);
+const Target = z.union([z.object({ jobId: JobId }), z.object({ scheduleId: ScheduleId }), z.object({ webhookEventId: WebhookEventId })]);
 
 export interface CrossTenantCheck {
   db: Db;
@@ -36,7 +38,7 @@ export async function reportCrossTenant(check: CrossTenantCheck): Promise<void> 
   const target = Target.safeParse(check.input);
   if (!target.success) return;
   try {
-    const owner = 'jobId' in target.data ? await jobOwner(check.db, target.data.jobId) : await scheduleOwner(check.db, target.data.scheduleId);
+    const owner = await ownerOf(check.db, target.data);
     if (owner === undefined || owner === check.caller.organizationId) return;
     logSecurityEvent(
       check.log,
@@ -49,6 +51,12 @@ export async function reportCrossTenant(check: CrossTenantCheck): Promise<void> 
   }
 }
 
+function ownerOf(db: Db, target: z.infer<typeof Target>): Promise<number | null | undefined> {
+  if ('jobId' in target) return jobOwner(db, target.jobId);
+  if ('scheduleId' in target) return scheduleOwner(db, target.scheduleId);
+  return webhookEventOwner(db, target.webhookEventId);
+}
+
 async function jobOwner(db: Db, id: string): Promise<number | null | undefined> {
   const [row] = await db.select({ org: jobExecutions.organizationId }).from(jobExecutions).where(eq(jobExecutions.id, id)).limit(1);
   return row?.org;
@@ -56,5 +64,10 @@ async function jobOwner(db: Db, id: string): Promise<number | null | undefined> 
 
 async function scheduleOwner(db: Db, id: string): Promise<number | null | undefined> {
   const [row] = await db.select({ org: jobSchedules.organizationId }).from(jobSchedules).where(eq(jobSchedules.id, id)).limit(1);
+  return row?.org;
+}
+
+async function webhookEventOwner(db: Db, id: string): Promise<number | null | undefined> {
+  const [row] = await db.select({ org: webhookEvents.organizationId }).from(webhookEvents).where(eq(webhookEvents.id, id)).limit(1);
   return row?.org;
 }

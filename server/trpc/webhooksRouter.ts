@@ -1,7 +1,7 @@
-import { TRPCError } from '@trpc/server';
 import { ListWebhookEventsInput, ReplayWebhookInput, type ReplayWebhookOutput, type WebhookEventView } from '../../shared/webhookApi.ts';
 import { replayWebhookEvent } from '../webhooks/replayWebhookEvent.ts';
 import { listWebhookEvents } from '../webhooks/webhookStore.ts';
+import { apiError } from './errors.ts';
 import { adminProcedure, router } from './trpc.ts';
 
 /**
@@ -27,7 +27,7 @@ export const webhooksRouter = router({
 
   replay: adminProcedure.input(ReplayWebhookInput).mutation(async ({ ctx, input }): Promise<ReplayWebhookOutput> => {
     const replayed = await replayWebhookEvent(ctx.deps, { organizationId: ctx.scope.organizationId, userId: ctx.caller.userId }, input.webhookEventId);
-    if (!replayed) throw new TRPCError({ code: 'NOT_FOUND', message: `Webhook event ${input.webhookEventId} not found` });
+    if (!replayed) throw apiError('WEBHOOK_EVENT_NOT_FOUND', `Webhook event ${input.webhookEventId} not found`);
     return replayed;
   }),
 });

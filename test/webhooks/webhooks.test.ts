@@ -188,7 +188,8 @@ describe('webhooks.replay and webhooks.list (admin)', () => {
     expect(trpcCode(await member.webhooks.list.query({}).catch((e: unknown) => e))).toBe('FORBIDDEN');
 
     const otherAdmin = await t.client({ role: 'admin', organizationId: 2 });
-    expect(trpcCode(await otherAdmin.webhooks.replay.mutate({ webhookEventId: row.id }).catch((e: unknown) => e))).toBe('NOT_FOUND');
+    const hidden = await otherAdmin.webhooks.replay.mutate({ webhookEventId: row.id }).catch((e: unknown) => e);
+    expect(hidden).toMatchObject({ data: { code: 'NOT_FOUND', jobwireCode: 'WEBHOOK_EVENT_NOT_FOUND' } });
     expect(await otherAdmin.webhooks.list.query({})).toEqual([]);
 
     const admin = await t.client({ role: 'admin', organizationId: 1 });

@@ -33,7 +33,7 @@ export interface ProcedureCase {
   /** An input that passes the schema. */
   valid: unknown;
   /** The job or schedule an input names: `input(id)` builds it (tenancy group). */
-  target?: { kind: 'job' | 'schedule'; input: (id: string) => unknown };
+  target?: { kind: 'job' | 'schedule' | 'webhookEvent'; input: (id: string) => unknown };
   /** Inputs the schema must refuse with BAD_REQUEST / VALIDATION_FAILED (input group). */
   invalid: [name: string, input: unknown][];
 }
@@ -132,7 +132,12 @@ export const PROCEDURES: Record<string, ProcedureCase> = {
     ],
   },
   'webhooks.list': { type: 'query', access: 'admin', valid: {}, invalid: [['limit 101', { limit: 101 }], ['a 101-character source', { source: 's'.repeat(101) }]] },
-  'webhooks.replay': { type: 'mutation', access: 'admin', valid: { webhookEventId: UNKNOWN_JOB_ID }, invalid: [['an id that is not a uuid', { webhookEventId: 'x' }]] },
+  'webhooks.replay': {
+    type: 'mutation',
+    access: 'admin',
+    valid: { webhookEventId: UNKNOWN_JOB_ID },
+    target: { kind: 'webhookEvent', input: (webhookEventId: string) => ({ webhookEventId }) },
+    invalid: [['an id that is not a uuid', { webhookEventId: 'x' }]] },
 };
 
 export interface HttpRoute {
