@@ -8,9 +8,10 @@ import postgres from 'postgres';
 import * as billingSchema from './billingSchema.ts';
 import * as filesSchema from './filesSchema.ts';
 import * as coreSchema from './schema.ts';
+import * as rateLimitSchema from './rateLimitSchema.ts';
 import * as webhookSchema from './webhookSchema.ts';
 
-const schema = { ...coreSchema, ...filesSchema, ...billingSchema, ...webhookSchema };
+const schema = { ...coreSchema, ...filesSchema, ...billingSchema, ...webhookSchema, ...rateLimitSchema };
 
 export type Schema = typeof schema;
 /** The drizzle database, whichever driver is underneath. */

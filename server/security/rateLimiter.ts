@@ -1,9 +1,13 @@
 /**
- * An in-process token bucket per key (jobwire keys it by organization). Each process keeps its
- * own buckets: with N instances behind a load balancer an organization may get up to N times the
- * configured rate. That is the documented trade-off (SECURITY.md): no extra round trip to
- * Postgres on every enqueue, and a limit meant to stop floods, not to meter billing.
+ * A token bucket per key (jobwire keys it by organization), stored in the database: every server
+ * instance draws from the same bucket, so N instances still allow an organization the configured
+ * rate, not N times it. One statement per take: an upsert that refills by the time elapsed, takes
+ * a token if there is one, and says whether it did. Concurrent takes of one key serialize on its
+ * row for that statement only.
  */
+import { sql } from 'drizzle-orm';
+import type { Db } from '../db/database.ts';
+import { rateLimitBuckets } from '../db/rateLimitSchema.ts';
 
 /** `tokens` per `perMs`, with a bucket of `burst` tokens (default `tokens`). */
 export interface RateLimit {
@@ -14,61 +18,53 @@ export interface RateLimit {
 
 export type RateDecision =
   | { allowed: true }
-  /** `firstRefusal`: the first refusal since this key was last allowed (log once, not per request). */
+  /** `firstRefusal`: the first refusal (seen by this process) since this key was last allowed: log once, not per request. */
   | { allowed: false; retryAfterMs: number; firstRefusal: boolean };
 
 export interface RateLimiter {
   readonly limit: RateLimit;
-  take(key: string): RateDecision;
+  take(key: string): Promise<RateDecision>;
 }
 
-interface Bucket {
-  level: number;
-  at: number;
-  refusing: boolean;
-}
+/** Keys this process remembers as refusing (for `firstRefusal`) before it forgets them all. */
+const MAX_REFUSING = 10_000;
 
-/** Buckets kept before idle (full) ones are dropped; a full bucket equals no bucket. */
-const MAX_BUCKETS = 10_000;
-
-export function createRateLimiter(limit: RateLimit, now: () => number = Date.now): RateLimiter {
+/** `now` is the clock refills are measured by (epoch ms); tests pass their own. */
+export function createRateLimiter(db: Db, limit: RateLimit, now: () => number = Date.now): RateLimiter {
   const capacity = limit.burst ?? limit.tokens;
   const perMs = limit.tokens / limit.perMs;
-  const buckets = new Map<string, Bucket>();
-
-  const refill = (bucket: Bucket, at: number) => {
-    bucket.level = Math.min(capacity, bucket.level + (at - bucket.at) * perMs);
-    bucket.at = at;
-  };
-
-  const prune = (at: number) => {
-    for (const [key, bucket] of buckets) {
-      refill(bucket, at);
-      if (bucket.level >= capacity) buckets.delete(key);
-    }
-  };
+  const refusing = new Set<string>();
 
   return {
     limit,
-    take(key) {
+    async take(key) {
       const at = now();
-      let bucket = buckets.get(key);
-      if (!bucket) {
-        if (buckets.size >= MAX_BUCKETS) prune(at);
-        // Still full of active buckets: drop the oldest, so the map (and each prune) stays bounded.
-        if (buckets.size >= MAX_BUCKETS) buckets.delete(buckets.keys().next().value!); // size > 0 here
-        bucket = { level: capacity, at, refusing: false };
-        buckets.set(key, bucket);
-      }
-      refill(bucket, at);
-      if (bucket.level >= 1) {
-        bucket.level -= 1;
-        bucket.refusing = false;
+      // Every SET expression reads the row as it was, so `allowed` and `level` agree. A clock
+      // behind the stored one refills nothing (instances' clocks differ a little).
+      const refilled = sql`least(${capacity}::float8, ${rateLimitBuckets.level} + greatest(0, ${at}::float8 - ${rateLimitBuckets.atMs}) * ${perMs}::float8)`;
+      const [row] = await db
+        .insert(rateLimitBuckets)
+        .values({ key, level: capacity - 1, atMs: at, allowed: true })
+        .onConflictDoUpdate({
+          target: rateLimitBuckets.key,
+          set: {
+            level: sql`CASE WHEN ${refilled} >= 1 THEN ${refilled} - 1 ELSE ${refilled} END`,
+            atMs: sql`greatest(${rateLimitBuckets.atMs}, ${at}::float8)`,
+            allowed: sql`${refilled} >= 1`,
+          },
+        })
+        .returning({ level: rateLimitBuckets.level, allowed: rateLimitBuckets.allowed });
+      const { level, allowed } = row!; // an upsert returns its row
+      if (allowed) {
+        refusing.delete(key);
         return { allowed: true };
       }
-      const firstRefusal = !bucket.refusing;
-      bucket.refusing = true;
-      return { allowed: false, retryAfterMs: Math.ceil((1 - bucket.level) / perMs), firstRefusal };
+      const firstRefusal = !refusing.has(key);
+      if (firstRefusal) {
+        if (refusing.size >= MAX_REFUSING) refusing.clear();
+        refusing.add(key);
+      }
+      return { allowed: false, retryAfterMs: Math.ceil((1 - level) / perMs), firstRefusal };
     },
   };
 }

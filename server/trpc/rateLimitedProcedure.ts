@@ -8,10 +8,10 @@ import { protectedProcedure } from './trpc.ts';
  * over it, `TOO_MANY_REQUESTS` / `RATE_LIMITED` with `Retry-After` (set in `responseMeta`). Every
  * attempt counts, valid or not, and other organizations are unaffected.
  */
-export const rateLimitedProcedure = protectedProcedure.use(({ ctx, next, path }) => {
+export const rateLimitedProcedure = protectedProcedure.use(async ({ ctx, next, path }) => {
   const limiter = ctx.enqueueLimiter;
   if (!limiter) return next();
-  const decision = limiter.take(String(ctx.caller.organizationId));
+  const decision = await limiter.take(String(ctx.caller.organizationId));
   if (decision.allowed) return next();
   if (decision.firstRefusal) {
     const { tokens, perMs } = limiter.limit;

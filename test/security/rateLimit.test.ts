@@ -6,24 +6,55 @@
 import { count } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobExecutions } from '../../server/db/schema.ts';
+import { openDatabase, type Database } from '../../server/db/database.ts';
+import { migrateDatabase } from '../../server/db/migrate.ts';
 import { createRateLimiter, parseRateLimit } from '../../server/security/rateLimiter.ts';
 import { SECURITY_EVENTS } from '../../server/security/securityEvent.ts';
+import { createTestDatabaseTarget, type TestDatabaseTarget } from '../support/testDatabase.ts';
 import { waitFor } from '../support/testServer.ts';
 import { callProcedure, startSecurityServer, type SecurityServer } from './support/securityServer.ts';
 import { MEMBER_ENQUEUE } from './support/surface.ts';
 
 describe('the token bucket', () => {
-  it('allows a burst of `tokens`, then one call per refill interval, and says how long to wait', () => {
+  let target: TestDatabaseTarget;
+  let instances: Database[];
+  beforeAll(async () => {
+    target = await createTestDatabaseTarget();
+    const open = () => openDatabase(target.pglite ? { pglite: target.pglite } : { url: target.url });
+    // Two connections to one database, as two server instances have.
+    instances = [await open(), await open()];
+    await migrateDatabase(instances[0]!);
+  });
+  afterAll(async () => {
+    for (const database of instances ?? []) await database.close();
+    await target?.drop();
+  });
+
+  it('allows a burst of `tokens`, then one call per refill interval, and says how long to wait', async () => {
     let now = 0;
-    const limiter = createRateLimiter({ tokens: 3, perMs: 3_000 }, () => now);
-    expect([1, 2, 3].map(() => limiter.take('a').allowed)).toEqual([true, true, true]);
-    expect(limiter.take('a')).toEqual({ allowed: false, retryAfterMs: 1_000, firstRefusal: true });
+    const limiter = createRateLimiter(instances[0]!.db, { tokens: 3, perMs: 3_000 }, () => now);
+    for (let i = 0; i < 3; i++) expect((await limiter.take('a')).allowed).toBe(true);
+    expect(await limiter.take('a')).toEqual({ allowed: false, retryAfterMs: 1_000, firstRefusal: true });
     now = 400;
-    expect(limiter.take('a')).toEqual({ allowed: false, retryAfterMs: 600, firstRefusal: false });
-    expect(limiter.take('b').allowed).toBe(true);
+    expect(await limiter.take('a')).toEqual({ allowed: false, retryAfterMs: 600, firstRefusal: false });
+    expect((await limiter.take('b')).allowed).toBe(true);
     now = 1_000;
-    expect(limiter.take('a').allowed).toBe(true);
-    expect(limiter.take('a')).toMatchObject({ allowed: false, firstRefusal: true });
+    expect((await limiter.take('a')).allowed).toBe(true);
+    expect(await limiter.take('a')).toMatchObject({ allowed: false, firstRefusal: true });
+    now = 100_000;
+    expect((await limiter.take('a')).allowed).toBe(true); // refilled to the burst, not beyond
+    expect((await limiter.take('a')).allowed).toBe(true);
+    expect((await limiter.take('a')).allowed).toBe(true);
+    expect((await limiter.take('a')).allowed).toBe(false);
+  });
+
+  it('is one bucket for every instance: two processes together get the configured rate, not twice it', async () => {
+    const now = () => 0; // no refill during the test
+    const [one, two] = instances.map((database) => createRateLimiter(database.db, { tokens: 5, perMs: 60_000 }, now));
+    const takes = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? one! : two!).take('shared')));
+    expect(takes.filter((d) => d.allowed)).toHaveLength(5);
+    expect((await one!.take('shared')).allowed).toBe(false);
+    expect((await two!.take('shared')).allowed).toBe(false);
   });
 
   it('parses ENQUEUE_RATE_LIMIT', () => {
