@@ -17,6 +17,16 @@ export function signFileLink(opts: { publicUrl: string; fileId: string; expiresA
   return `${opts.publicUrl}/api/files/${opts.fileId}?expires=${expires}&sig=${sig}`;
 }
 
+/** A link for `file` valid `ttlMs` from `now`, or until the file itself expires if that is sooner. */
+export function linkToFile(
+  opts: { publicUrl: string; secret: string; ttlMs?: number | undefined },
+  file: { id: string; expiresAt: Date },
+  now = Date.now(),
+): { downloadUrl: string; expiresAt: Date } {
+  const expiresAt = new Date(Math.min(now + (opts.ttlMs ?? DEFAULT_LINK_TTL_MS), file.expiresAt.getTime()));
+  return { downloadUrl: signFileLink({ publicUrl: opts.publicUrl, fileId: file.id, expiresAt, secret: opts.secret }), expiresAt };
+}
+
 export type LinkCheck = 'valid' | 'expired' | 'invalid';
 
 /** Checks a link's `expires` and `sig` query values in constant time. */

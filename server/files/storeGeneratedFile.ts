@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { generatedFiles, type GeneratedFileKind, type GeneratedFileRow } from '../db/filesSchema.ts';
-import { DEFAULT_LINK_TTL_MS, signFileLink } from './fileLinks.ts';
+import { linkToFile } from './fileLinks.ts';
 import { DEFAULT_FILE_TTL_MS, type FilesDeps } from './filesDeps.ts';
 
 export interface StoreGeneratedFileInput {
@@ -51,6 +51,6 @@ export async function storeGeneratedFile(deps: FilesDeps, input: StoreGeneratedF
     .onConflictDoUpdate({ target: generatedFiles.jobId, set: values })
     .returning();
   if (!file) throw new Error('generated_files upsert returned no row'); // an upsert always returns its row
-  const linkExpiresAt = new Date(Math.min(now + (deps.linkTtlMs ?? DEFAULT_LINK_TTL_MS), file.expiresAt.getTime()));
-  return { file, downloadUrl: signFileLink({ publicUrl: deps.publicUrl, fileId: file.id, expiresAt: linkExpiresAt, secret: deps.authSecret }) };
+  const { downloadUrl } = linkToFile({ publicUrl: deps.publicUrl, secret: deps.authSecret, ttlMs: deps.linkTtlMs }, file, now);
+  return { file, downloadUrl };
 }

@@ -70,7 +70,7 @@ export function createApp(deps: AppDeps): Express {
   app.use('/trpc', cors(deps.security?.corsOrigins ?? []));
   app.use(
     '/trpc',
-    createTrpcMiddleware({ deps: deps.jobs, log: deps.log, verifyToken, enqueueLimiter: createEnqueueLimiter(deps.jobs.db, deps.security) }),
+    createTrpcMiddleware({ deps: deps.jobs, log: deps.log, verifyToken, enqueueLimiter: createEnqueueLimiter(deps.jobs.db, deps.security), files: deps.files }),
   );
 
   app.use((_req, res) => void res.status(404).json({ error: 'not found' }));

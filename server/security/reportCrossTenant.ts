@@ -2,20 +2,22 @@ import { eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { JobId, ScheduleId } from '../../shared/jobApi.ts';
 import { WebhookEventId } from '../../shared/webhookApi.ts';
+import { FileId } from '../../shared/filesApi.ts';
 import type { Caller } from '../auth/token.ts';
 import type { Db } from '../db/database.ts';
 import { jobExecutions, jobSchedules } from '../db/schema.ts';
 import { webhookEvents } from '../db/webhookSchema.ts';
+import { generatedFiles } from '../db/filesSchema.ts';
 import { JobError } from '../jobs/errors.ts';
 import type { Logger } from '../logger.ts';
 import { logSecurityEvent, SECURITY_EVENTS } from './securityEvent.ts';
 
-/** A domain "job, schedule or webhook event not found" error. */
+/** A domain "job, schedule, webhook event or file not found" error. */
 export function isNotFoundError(error: unknown): boolean {
-  return error instanceof JobError && (error.code === 'JOB_NOT_FOUND' || error.code === 'SCHEDULE_NOT_FOUND' || error.code === 'WEBHOOK_EVENT_NOT_FOUND');
+  return error instanceof JobError && (error.code === 'JOB_NOT_FOUND' || error.code === 'SCHEDULE_NOT_FOUND' || error.code === 'WEBHOOK_EVENT_NOT_FOUND' || error.code === 'FILE_NOT_FOUND');
 }
 
-const Target = z.union([z.object({ jobId: JobId }), z.object({ scheduleId: ScheduleId }), z.object({ webhookEventId: WebhookEventId })]);
+const Target = z.union([z.object({ jobId: JobId }), z.object({ scheduleId: ScheduleId }), z.object({ webhookEventId: WebhookEventId }), z.object({ fileId: FileId })]);
 
 export interface CrossTenantCheck {
   db: Db;
@@ -54,7 +56,8 @@ export async function reportCrossTenant(check: CrossTenantCheck): Promise<void> 
 function ownerOf(db: Db, target: z.infer<typeof Target>): Promise<number | null | undefined> {
   if ('jobId' in target) return jobOwner(db, target.jobId);
   if ('scheduleId' in target) return scheduleOwner(db, target.scheduleId);
-  return webhookEventOwner(db, target.webhookEventId);
+  if ('webhookEventId' in target) return webhookEventOwner(db, target.webhookEventId);
+  return fileOwner(db, target.fileId);
 }
 
 async function jobOwner(db: Db, id: string): Promise<number | null | undefined> {
@@ -69,5 +72,10 @@ async function scheduleOwner(db: Db, id: string): Promise<number | null | undefi
 
 async function webhookEventOwner(db: Db, id: string): Promise<number | null | undefined> {
   const [row] = await db.select({ org: webhookEvents.organizationId }).from(webhookEvents).where(eq(webhookEvents.id, id)).limit(1);
+  return row?.org;
+}
+
+async function fileOwner(db: Db, id: string): Promise<number | null | undefined> {
+  const [row] = await db.select({ org: generatedFiles.organizationId }).from(generatedFiles).where(eq(generatedFiles.id, id)).limit(1);
   return row?.org;
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { TRPCRequestInfo } from '@trpc/server/http';
 import type { Caller, TokenVerifier } from '../auth/token.ts';
+import type { FilesDeps } from '../files/filesDeps.ts';
 import type { JobsDeps } from '../jobs/deps.ts';
 import type { Logger } from '../logger.ts';
 import type { RateLimiter } from '../security/rateLimiter.ts';
@@ -15,6 +16,8 @@ export interface Context {
   log: Logger;
   /** Per-organization limit of `jobs.enqueue`; null: unlimited. */
   enqueueLimiter: RateLimiter | null;
+  /** Generated files (`files.*`); undefined on a server without file storage. */
+  files: FilesDeps | undefined;
 }
 
 export interface CreateContextOptions {
@@ -23,6 +26,7 @@ export interface CreateContextOptions {
   /** `createTokenVerifier(...)`: HS256 with AUTH_SECRET, and the JWKS when configured. Built once per app. */
   verifyToken: TokenVerifier;
   enqueueLimiter?: RateLimiter | null | undefined;
+  files?: FilesDeps | undefined;
 }
 
 /** The part of the adapter's options the context reads (the Express adapter passes more). */
@@ -32,10 +36,17 @@ export interface ContextRequest {
 }
 
 /** A context for a known caller, without HTTP: `createCaller` in tests and server code. */
-export function createInnerContext(opts: { deps: JobsDeps; log: Logger; caller: Caller | null; requestId?: string; enqueueLimiter?: RateLimiter | null | undefined }): Context {
+export function createInnerContext(opts: {
+  deps: JobsDeps;
+  log: Logger;
+  caller: Caller | null;
+  requestId?: string;
+  enqueueLimiter?: RateLimiter | null | undefined;
+  files?: FilesDeps | undefined;
+}): Context {
   const requestId = opts.requestId ?? randomUUID();
   const who = opts.caller ? { userId: opts.caller.userId, organizationId: opts.caller.organizationId } : {};
-  return { deps: opts.deps, caller: opts.caller, requestId, log: opts.log.child({ requestId, ...who }), enqueueLimiter: opts.enqueueLimiter ?? null };
+  return { deps: opts.deps, caller: opts.caller, requestId, log: opts.log.child({ requestId, ...who }), enqueueLimiter: opts.enqueueLimiter ?? null, files: opts.files };
 }
 
 /**
@@ -43,11 +54,11 @@ export function createInnerContext(opts: { deps: JobsDeps; log: Logger; caller: 
  * `Authorization: Bearer <jwt>`, or for SSE subscriptions (EventSource cannot send headers)
  * from `connectionParams.token`. An invalid token is treated as no token.
  */
-export function createContext({ deps, log, verifyToken, enqueueLimiter }: CreateContextOptions) {
+export function createContext({ deps, log, verifyToken, enqueueLimiter, files }: CreateContextOptions) {
   return async ({ req, info }: ContextRequest): Promise<Context> => {
     const token = bearerToken(req.headers.authorization) ?? subscriptionToken(info);
     const caller = token ? await verifyToken(token) : null;
-    return createInnerContext({ deps, log, caller, requestId: requestIdOf(req.headers), enqueueLimiter });
+    return createInnerContext({ deps, log, caller, requestId: requestIdOf(req.headers), enqueueLimiter, files });
   };
 }
 

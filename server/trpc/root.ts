@@ -1,8 +1,9 @@
+import { filesRouter } from './filesRouter.ts';
 import { jobsRouter } from './jobsRouter.ts';
 import { createCallerFactory, router } from './trpc.ts';
 import { webhooksRouter } from './webhooksRouter.ts';
 
-export const appRouter = router({ jobs: jobsRouter, webhooks: webhooksRouter });
+export const appRouter = router({ jobs: jobsRouter, webhooks: webhooksRouter, files: filesRouter });
 
 /** The router's type: all a client needs (`import type`). */
 export type AppRouter = typeof appRouter;

@@ -1,11 +1,12 @@
 /**
- * Group H (tenancy): every procedure that names a job, schedule or webhook event treats another organization's
+ * Group H (tenancy): every procedure that names a job, schedule, webhook event or file treats another organization's
  * as NOT_FOUND, changes nothing, and logs one `security.cross_tenant` line. test/pipeline/tenancy.test.ts
  * covers the typed-client basics; this walks the whole surface (support/surface.ts).
  */
 import { createHmac, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SECURITY_EVENTS } from '../../server/security/securityEvent.ts';
+import { generatedFiles } from '../../server/db/filesSchema.ts';
 import { waitFor } from '../support/testServer.ts';
 import { rememberSecret } from './support/capturedLogs.ts';
 import { callProcedure, startSecurityServer, type SecurityServer } from './support/securityServer.ts';
@@ -20,6 +21,7 @@ let trpc: string;
 let jobId: string;
 let scheduleId: string;
 let webhookEventId: string;
+let fileId: string;
 beforeAll(async () => {
   // A webhook sender that belongs to OWNER, so its stored events are OWNER's.
   t = await startSecurityServer({ webhookSources: [{ name: 'owned', verify: 'github', secret: rememberSecret(OWNED_SOURCE_SECRET), organizationId: OWNER }] });
@@ -28,6 +30,18 @@ beforeAll(async () => {
   ({ jobId } = await owner.jobs.enqueue.mutate({ ...MEMBER_ENQUEUE, idempotencyKey: 'shared-key' }));
   ({ scheduleId } = await owner.jobs.schedule.mutate({ type: 'export-data', cron: '0 3 * * *', payload: MEMBER_ENQUEUE.payload }));
   webhookEventId = await storedWebhookEvent();
+  fileId = randomUUID(); // the row is what files.link authorizes against; no bytes needed
+  await t.server.database.db.insert(generatedFiles).values({
+    id: fileId,
+    organizationId: OWNER,
+    kind: 'export',
+    storageKey: `exports/${fileId}.csv`,
+    format: 'csv',
+    contentType: 'text/csv',
+    fileName: 'owner.csv',
+    bytes: 0,
+    expiresAt: new Date(Date.now() + 3600_000),
+  });
 });
 afterAll(async () => t?.stopAndScan());
 
@@ -71,7 +85,7 @@ describe.each(['admin', 'member'] as const)('a %s of another organization', (rol
   it.each(targeted.filter(([, p]) => role === 'admin' || p.access === 'member'))('%s: NOT_FOUND, nothing changes, one security.cross_tenant line', async (path, procedure) => {
     const before = await ownerView();
     const seen = crossTenantLines().length;
-    const id = { job: jobId, schedule: scheduleId, webhookEvent: webhookEventId }[procedure.target!.kind]; // `targeted` keeps only rows with a target
+    const id = { job: jobId, schedule: scheduleId, webhookEvent: webhookEventId, file: fileId }[procedure.target!.kind]; // `targeted` keeps only rows with a target
     const token = await t.token({ organizationId: STRANGER, userId: '210', role });
     const result = await callProcedure(trpc, { path, type: procedure.type, input: procedure.target!.input(id), token });
     expect(result.error?.data.code).toBe('NOT_FOUND');

@@ -33,7 +33,7 @@ export interface ProcedureCase {
   /** An input that passes the schema. */
   valid: unknown;
   /** The job or schedule an input names: `input(id)` builds it (tenancy group). */
-  target?: { kind: 'job' | 'schedule' | 'webhookEvent'; input: (id: string) => unknown };
+  target?: { kind: 'job' | 'schedule' | 'webhookEvent' | 'file'; input: (id: string) => unknown };
   /** Inputs the schema must refuse with BAD_REQUEST / VALIDATION_FAILED (input group). */
   invalid: [name: string, input: unknown][];
 }
@@ -130,6 +130,13 @@ export const PROCEDURES: Record<string, ProcedureCase> = {
       ['an unknown status', { status: 'hacked' }],
       ['a lastEventId that is not an event id', { lastEventId: 'x'.repeat(30) }],
     ],
+  },
+  'files.link': {
+    type: 'mutation',
+    access: 'member',
+    valid: { fileId: UNKNOWN_JOB_ID },
+    target: { kind: 'file', input: (fileId: string) => ({ fileId }) },
+    invalid: [['a fileId that is not a uuid', { fileId: '../../etc/passwd' }], ['no fileId', {}]],
   },
   'webhooks.list': { type: 'query', access: 'admin', valid: {}, invalid: [['limit 101', { limit: 101 }], ['a 101-character source', { source: 's'.repeat(101) }]] },
   'webhooks.replay': {

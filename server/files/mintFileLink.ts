@@ -1,0 +1,23 @@
+import { and, eq } from 'drizzle-orm';
+import type { FileLink } from '../../shared/filesApi.ts';
+import { generatedFiles } from '../db/filesSchema.ts';
+import { JobError } from '../jobs/errors.ts';
+import { linkToFile } from './fileLinks.ts';
+import type { FilesDeps } from './filesDeps.ts';
+
+/**
+ * A fresh signed download link for a file of `organizationId` (the link in a job's result lasts
+ * 24 hours; the file 7 days). Another organization's file is FILE_NOT_FOUND, as a missing one is;
+ * a file past its `expires_at` is FILE_EXPIRED.
+ */
+export async function mintFileLink(deps: FilesDeps, scope: { organizationId: number }, fileId: string): Promise<FileLink> {
+  const [file] = await deps.db
+    .select({ id: generatedFiles.id, expiresAt: generatedFiles.expiresAt })
+    .from(generatedFiles)
+    .where(and(eq(generatedFiles.id, fileId), eq(generatedFiles.organizationId, scope.organizationId)))
+    .limit(1);
+  if (!file) throw new JobError('FILE_NOT_FOUND', `File ${fileId} not found`);
+  const now = Date.now();
+  if (file.expiresAt.getTime() <= now) throw new JobError('FILE_EXPIRED', `File ${fileId} has expired`);
+  return { fileId, ...linkToFile({ publicUrl: deps.publicUrl, secret: deps.authSecret, ttlMs: deps.linkTtlMs }, file, now) };
+}
