@@ -11,6 +11,7 @@ import {
 import { observable, type Unsubscribable } from '@trpc/server/observable';
 import superjson from 'superjson';
 import type { AppRouter } from '../server/trpc/root.ts';
+import { MAX_BATCH_SIZE } from '../shared/jobApi.ts';
 
 /** The typed jobwire client: `client.jobs.enqueue.mutate(…)`, `client.jobs.get.query(…)`, … */
 export type JobsClient = TRPCClient<AppRouter>;
@@ -38,8 +39,6 @@ export interface JobsClientOptions {
   maxURLLength?: number;
 }
 
-/** The server's `maxBatchSize`. */
-const MAX_BATCH_ITEMS = 50;
 
 export function createJobsClient(options: JobsClientOptions): JobsClient {
   const token = async () => (typeof options.token === 'function' ? options.token() : options.token);
@@ -61,7 +60,7 @@ export function createJobsClient(options: JobsClientOptions): JobsClient {
           transformer: superjson,
           headers: async () => ({ authorization: `Bearer ${await token()}` }),
           maxURLLength: options.maxURLLength ?? 2083,
-          maxItems: MAX_BATCH_ITEMS,
+          maxItems: MAX_BATCH_SIZE,
           ...(options.fetch ? { fetch: options.fetch } : {}),
         }),
       }),

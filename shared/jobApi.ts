@@ -9,6 +9,8 @@ export const JobId = z.uuid();
 
 /** Largest payload `jobs.enqueue` and `jobs.schedule` accept: 64 KiB as UTF-8 JSON. */
 export const MAX_PAYLOAD_BYTES = 64 * 1024;
+/** Most calls one tRPC batch may carry: the server refuses more (400), the client splits before it. */
+export const MAX_BATCH_SIZE = 50;
 /** Deepest nesting of objects and arrays a payload may have. */
 export const MAX_PAYLOAD_DEPTH = 32;
 

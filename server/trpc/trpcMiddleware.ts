@@ -1,6 +1,7 @@
 import type { TRPCError } from '@trpc/server';
 import { createExpressMiddleware } from '@trpc/server/adapters/express';
 import type { Handler } from 'express';
+import { MAX_BATCH_SIZE } from '../../shared/jobApi.ts';
 import type { Logger } from '../logger.ts';
 import { retryAfterSeconds } from '../security/rateLimitedError.ts';
 import { createContext, type Context, type CreateContextOptions } from './context.ts';
@@ -8,8 +9,6 @@ import { appRouter } from './root.ts';
 
 /** Largest request body tRPC reads, in bytes (413 PAYLOAD_TOO_LARGE beyond). */
 export const MAX_BODY_BYTES = 1024 * 1024;
-/** Most calls one batch may carry (400 beyond); the client's `maxItems` matches. */
-export const MAX_BATCH_SIZE = 50;
 
 /**
  * The tRPC router as Express middleware, to mount at `/trpc`. Mount it before any

@@ -6,8 +6,8 @@
 import { count } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobExecutions, jobSchedules } from '../../server/db/schema.ts';
-import { MAX_PAYLOAD_BYTES } from '../../shared/jobApi.ts';
-import { MAX_BATCH_SIZE, MAX_BODY_BYTES } from '../../server/trpc/trpcMiddleware.ts';
+import { MAX_BATCH_SIZE, MAX_PAYLOAD_BYTES } from '../../shared/jobApi.ts';
+import { MAX_BODY_BYTES } from '../../server/trpc/trpcMiddleware.ts';
 import { callProcedure, startSecurityServer, type SecurityServer } from './support/securityServer.ts';
 import { HTTP_ROUTES, MEMBER_ENQUEUE, PROCEDURES, UNKNOWN_JOB_ID } from './support/surface.ts';
 

@@ -11,7 +11,8 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createJobsClient, type JobsClientError } from '../../client/createJobsClient.ts';
 import { createTokenVerifier, signToken, type Caller } from '../../server/auth/token.ts';
-import { createTrpcMiddleware, MAX_BATCH_SIZE, MAX_BODY_BYTES } from '../../server/trpc/trpcMiddleware.ts';
+import { MAX_BATCH_SIZE } from '../../shared/jobApi.ts';
+import { createTrpcMiddleware, MAX_BODY_BYTES } from '../../server/trpc/trpcMiddleware.ts';
 import { NO_DEPS, TEST_SECRET } from './testRouter.ts';
 
 let server: Server;
