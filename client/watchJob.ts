@@ -1,3 +1,4 @@
+import { createAsyncQueue } from '../shared/asyncQueue.ts';
 import type { JobEvent } from '../shared/jobEvent.ts';
 import type { JobsClient } from './createJobsClient.ts';
 
@@ -32,33 +33,16 @@ export async function* jobEvents(
   jobId: string,
   options: { signal?: AbortSignal; lastEventId?: string } = {},
 ): AsyncGenerator<JobEvent> {
-  const buffer: JobEvent[] = [];
-  let done = false;
-  let failure: { error: unknown } | undefined;
-  let wake: (() => void) | undefined;
-  const notify = () => {
-    wake?.();
-    wake = undefined;
-  };
+  const queue = createAsyncQueue<JobEvent>(options.signal);
   const subscription = watchJob(client, jobId, {
     ...(options.lastEventId ? { lastEventId: options.lastEventId } : {}),
-    onEvent: (event) => (buffer.push(event), notify()),
-    onError: (error) => ((failure = { error }), notify()),
-    onComplete: () => ((done = true), notify()),
+    onEvent: (event) => queue.push(event),
+    onError: (error) => queue.fail(error),
+    onComplete: () => queue.close(),
   });
-  options.signal?.addEventListener('abort', notify, { once: true });
   try {
-    for (;;) {
-      if (buffer.length > 0) {
-        yield buffer.shift()!; // length checked
-        continue;
-      }
-      if (failure) throw failure.error;
-      if (done || options.signal?.aborted) return;
-      await new Promise<void>((resolve) => (wake = resolve));
-    }
+    yield* queue;
   } finally {
-    options.signal?.removeEventListener('abort', notify);
     subscription.unsubscribe();
   }
 }

@@ -1,9 +1,12 @@
 import type { JobEvent, OnEventsInput } from '../../shared/jobEvent.ts';
 import { isTerminalStatus } from '../../shared/jobStatus.ts';
 import type { Db } from '../db/database.ts';
-import { createAsyncQueue } from './asyncQueue.ts';
+import { createAsyncQueue } from '../../shared/asyncQueue.ts';
 import type { JobEventHub } from './eventHub.ts';
 import { latestEventId, latestJobEvent, listOrganizationEvents, readJobEvents } from './listJobEvents.ts';
+
+/** Events a subscriber may fall behind before its stream fails (and its client resumes from its last id). */
+const MAX_BUFFERED_EVENTS = 1_000;
 
 const REPLAY_PAGE = 500;
 
@@ -22,7 +25,7 @@ export async function* watchJobEvents(
   input: { jobId: string; lastEventId?: string | null | undefined },
   signal: AbortSignal | undefined,
 ): AsyncGenerator<JobEvent> {
-  const queue = createAsyncQueue<JobEvent | typeof GAP>(signal);
+  const queue = createAsyncQueue<JobEvent | typeof GAP>(signal, MAX_BUFFERED_EVENTS);
   const unsubscribe = deps.events.subscribeJob(input.jobId, { onEvent: queue.push, onError: queue.fail, onGap: () => queue.push(GAP) });
   try {
     let last = Number(input.lastEventId ?? 0);
@@ -62,7 +65,7 @@ export async function* watchOrganizationEvents(
   input: OnEventsInput,
   signal: AbortSignal | undefined,
 ): AsyncGenerator<JobEvent> {
-  const queue = createAsyncQueue<JobEvent | typeof GAP>(signal);
+  const queue = createAsyncQueue<JobEvent | typeof GAP>(signal, MAX_BUFFERED_EVENTS);
   const unsubscribe = deps.events.subscribeOrganization(organizationId, { onEvent: queue.push, onError: queue.fail, onGap: () => queue.push(GAP) });
   const matches = (e: JobEvent) => (!input.type || e.type === input.type) && (!input.status || e.status === input.status);
   // Ids given from the table, so live notifications of the same events are not repeated.
