@@ -44,7 +44,7 @@ export const EnvSchema = z.object({
   /** With AUTH_JWKS_URL: the `iss` and `aud` those tokens must carry. */
   AUTH_ISSUER: optional,
   AUTH_AUDIENCE: optional,
-  /** `jobs.enqueue` calls per organization: `<n>/<window>` (`600/1m`, `10/s`) or `off`. Per process. */
+  /** `jobs.enqueue` calls per organization, shared by all instances: `<n>/<window>` (`600/1m`, `10/s`) or `off`. */
   ENQUEUE_RATE_LIMIT: z.string().default('600/1m').transform(parsedWith(parseRateLimit)),
   /** Origins browsers may call /trpc from: a comma list of exact origins, or `*`. Default none. */
   CORS_ORIGINS: z.string().default('').transform(parsedWith(parseCorsOrigins)),
