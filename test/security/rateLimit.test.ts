@@ -3,15 +3,21 @@
  * RATE_LIMITED, HTTP 429 with Retry-After, no row, one `security.rate_limited` line per burst;
  * other organizations unaffected.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { count } from 'drizzle-orm';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobExecutions } from '../../server/db/schema.ts';
 import { openDatabase, type Database } from '../../server/db/database.ts';
 import { migrateDatabase } from '../../server/db/migrate.ts';
 import { createRateLimiter, parseRateLimit } from '../../server/security/rateLimiter.ts';
 import { SECURITY_EVENTS } from '../../server/security/securityEvent.ts';
+import { QSTASH_DEV_CURRENT_SIGNING_KEY, QSTASH_DEV_NEXT_SIGNING_KEY, QSTASH_DEV_TOKEN } from '../../server/env.ts';
+import { startServer } from '../../server/startServer.ts';
 import { createTestDatabaseTarget, type TestDatabaseTarget } from '../support/testDatabase.ts';
-import { waitFor } from '../support/testServer.ts';
+import { TEST_AUTH_SECRET, waitFor } from '../support/testServer.ts';
 import { callProcedure, startSecurityServer, type SecurityServer } from './support/securityServer.ts';
 import { MEMBER_ENQUEUE } from './support/surface.ts';
 
@@ -103,6 +109,31 @@ describe('jobs.enqueue over the limit', () => {
     for (let i = 0; i < 4; i++) await enqueue(32);
     expect((await enqueue(32)).status).toBe(429);
     expect((await enqueue(33)).status).toBe(200);
+  });
+
+  it('is one limit across server instances: a second instance on the same database shares the bucket', async () => {
+    const mailboxDir = mkdtempSync(join(tmpdir(), 'jobwire-second-'));
+    const second = await startServer({
+      port: 0,
+      database: t.server.database.pglite ? { pglite: t.server.database.pglite } : { url: t.server.database.url },
+      qstash: { baseUrl: t.server.broker!.url, token: QSTASH_DEV_TOKEN, signingKeys: { current: QSTASH_DEV_CURRENT_SIGNING_KEY, next: QSTASH_DEV_NEXT_SIGNING_KEY } },
+      authSecret: TEST_AUTH_SECRET,
+      email: { from: 'x <x@jobwire.test>', mailboxDir },
+      log: pino({ level: 'silent' }),
+      security: { enqueueRateLimit: { tokens: 3, perMs: 60_000 } },
+      defaultSchedules: false,
+    });
+    try {
+      const token = await t.token({ organizationId: 35, role: 'member' });
+      const statuses: number[] = [];
+      for (const url of [t.server.url, second.url, t.server.url, second.url, t.server.url, second.url]) {
+        statuses.push((await callProcedure(`${url}/trpc`, { path: 'jobs.enqueue', type: 'mutation', input: MEMBER_ENQUEUE, token })).status);
+      }
+      expect(statuses).toEqual([200, 200, 200, 429, 429, 429]);
+    } finally {
+      await second.stop();
+      rmSync(mailboxDir, { recursive: true, force: true });
+    }
   });
 
   it('reports RATE_LIMITED to the typed client', async () => {
