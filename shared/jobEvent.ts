@@ -27,6 +27,35 @@ export type JobEvent = z.infer<typeof JobEvent>;
 
 const EventId = z.string().regex(/^\d{1,18}$/, 'an eventId from a previous event');
 
+/** Most ids an organization stream's cursor carries besides its position. */
+export const MAX_CURSOR_HOLES = 200;
+
+/**
+ * Where an organization stream (`jobs.onEvents`) stands: every event up to `after` was given,
+ * except `holes`, ids that were allocated but not yet committed when it got there (event ids
+ * are allocated at insert, events are announced at commit). Written `after` or
+ * `after~hole.hole…`; a plain event id is a cursor without holes.
+ */
+export interface OrganizationCursor {
+  after: number;
+  holes: number[];
+}
+
+export const OrganizationCursorText = z
+  .string()
+  .max(20 * (MAX_CURSOR_HOLES + 1))
+  .regex(/^\d{1,18}(~\d{1,18}(\.\d{1,18})*)?$/, 'a lastEventId from a previous event');
+
+export function formatOrganizationCursor({ after, holes }: OrganizationCursor): string {
+  return holes.length === 0 ? String(after) : `${after}~${holes.slice(-MAX_CURSOR_HOLES).join('.')}`;
+}
+
+/** Reads a cursor that passed `OrganizationCursorText`. */
+export function parseOrganizationCursor(text: string): OrganizationCursor {
+  const [after, holes] = text.split('~');
+  return { after: Number(after), holes: holes ? holes.split('.').map(Number) : [] };
+}
+
 export const OnStatusInput = z.object({ jobId: JobId, lastEventId: EventId.nullish() });
-export const OnEventsInput = z.object({ type: JobTypeSchema.optional(), status: JobStatus.optional(), lastEventId: EventId.nullish() });
+export const OnEventsInput = z.object({ type: JobTypeSchema.optional(), status: JobStatus.optional(), lastEventId: OrganizationCursorText.nullish() });
 export type OnEventsInput = z.infer<typeof OnEventsInput>;

@@ -3,7 +3,7 @@ import type { JobEvent } from '../../shared/jobEvent.ts';
 import type { Database } from '../db/database.ts';
 import type { Logger } from '../logger.ts';
 import { toError } from './errors.ts';
-import { findJobEvents, toJobEvent } from './listJobEvents.ts';
+import { findJobEvents, latestEventId, missingEventIds, toJobEvent } from './listJobEvents.ts';
 import { JOB_EVENTS_CHANNEL } from './recordEvent.ts';
 
 export interface EventListener {
@@ -24,19 +24,50 @@ export interface EventListener {
 export interface JobEventHub {
   subscribeJob(jobId: string, listener: EventListener): () => void;
   subscribeOrganization(organizationId: number, listener: EventListener): () => void;
+  /**
+   * Event ids below `eventId` that may still reach this process: allocated by a transaction that
+   * has not committed yet (or had not when a higher id was announced), or announced but not yet
+   * handed to subscribers. A resumable organization stream puts them in its cursor, since event
+   * ids are allocated at insert but announced at commit. Forgotten after `HOLE_TTL_MS`.
+   */
+  pendingBelow(eventId: number): number[];
+  /** The highest event id announced to this process: every id below it is announced or in `pendingBelow`. */
+  readonly announcedUpTo: number;
   /** Subscribers currently attached (for leak checks and metrics). */
   readonly subscriberCount: number;
   stop(): Promise<void>;
 }
 
+/**
+ * How long an unannounced event id is waited for: longer than any transaction that writes job
+ * events should stay open; the id of a rolled-back transaction is forgotten after it.
+ */
+export const HOLE_TTL_MS = 60_000;
+/** A jump in announced ids larger than this (a sequence reset, a bulk rollback) is not tracked id by id. */
+const MAX_NEW_HOLES = 1_000;
+/** At start-up, how far below the newest event id to look for ids still in flight. */
+const STARTUP_LOOKBACK = 100;
+
 const Notification = z.object({ eventId: z.number(), jobId: z.string(), organizationId: z.number().nullable() });
 type Notification = z.infer<typeof Notification>;
 
-export async function startJobEventHub(database: Database, log: Logger): Promise<JobEventHub> {
+export async function startJobEventHub(database: Database, log: Logger, now: () => number = Date.now): Promise<JobEventHub> {
   const byJob = new Map<string, Set<EventListener>>();
   const byOrganization = new Map<number, Set<EventListener>>();
   let pending: Notification[] = [];
   let draining: Promise<void> = Promise.resolve();
+  // Ids below `announcedUpTo` not yet handed to subscribers, with when each was first missed.
+  const holes = new Map<number, number>();
+  let announcedUpTo: number | undefined; // set once listening, before any notification is read
+
+  function noteAnnounced(eventId: number): void {
+    if (announcedUpTo === undefined) return;
+    if (eventId > announcedUpTo) {
+      const at = now();
+      if (eventId - announcedUpTo - 1 <= MAX_NEW_HOLES) for (let id = announcedUpTo + 1; id < eventId; id++) holes.set(id, at);
+      announcedUpTo = eventId;
+    }
+  }
 
   const listenersOf = (n: Notification) => [...(byJob.get(n.jobId) ?? []), ...(n.organizationId === null ? [] : (byOrganization.get(n.organizationId) ?? []))];
 
@@ -49,13 +80,18 @@ export async function startJobEventHub(database: Database, log: Logger): Promise
       const rows = new Map((await findJobEvents(database.db, batch.map((n) => n.eventId))).map((r) => [r.id, r]));
       for (const n of batch) {
         const row = rows.get(n.eventId);
-        if (!row) continue; // deleted by cleanup before we read it
-        const event = toJobEvent(row);
-        for (const listener of listenersOf(n)) listener.onEvent(event);
+        if (row) {
+          const event = toJobEvent(row);
+          for (const listener of listenersOf(n)) listener.onEvent(event);
+        } // else deleted by cleanup before we read it
+        holes.delete(n.eventId);
       }
     } catch (error) {
       log.error({ err: toError(error) }, '[events] Failed to read job events; subscribers will resync');
-      for (const n of batch) for (const listener of listenersOf(n)) listener.onError(toError(error));
+      for (const n of batch) {
+        for (const listener of listenersOf(n)) listener.onError(toError(error));
+        holes.delete(n.eventId);
+      }
     }
   }
 
@@ -64,8 +100,13 @@ export async function startJobEventHub(database: Database, log: Logger): Promise
     JOB_EVENTS_CHANNEL,
     (payload) => {
       const parsed = Notification.safeParse(safeJson(payload));
-      if (!parsed.success || listenersOf(parsed.data).length === 0) return; // nobody here cares: no query
-      pending.push(parsed.data);
+      if (!parsed.success) return;
+      const n = parsed.data;
+      noteAnnounced(n.eventId);
+      if (listenersOf(n).length === 0) return void holes.delete(n.eventId); // nobody here cares: no query
+      // Until it is handed over (drain), a stream's cursor must not skip it.
+      if (announcedUpTo !== undefined && !holes.has(n.eventId)) holes.set(n.eventId, now());
+      pending.push(n);
       draining = draining.then(drain);
     },
     () => {
@@ -73,6 +114,13 @@ export async function startJobEventHub(database: Database, log: Logger): Promise
       for (const listener of everyListener()) listener.onGap();
     },
   );
+
+  // From here on every announcement is tracked. Ids just below the newest that are not visible
+  // yet may belong to transactions still open: they are holes too.
+  const newest = Number(await latestEventId(database.db));
+  const startedAt = now();
+  for (const id of await missingEventIds(database.db, Math.max(1, newest - STARTUP_LOOKBACK), newest)) holes.set(id, startedAt);
+  announcedUpTo = Math.max(newest, announcedUpTo ?? 0);
 
   function attach<K>(map: Map<K, Set<EventListener>>, key: K, listener: EventListener): () => void {
     let set = map.get(key);
@@ -87,6 +135,18 @@ export async function startJobEventHub(database: Database, log: Logger): Promise
   return {
     subscribeJob: (jobId, listener) => attach(byJob, jobId, listener),
     subscribeOrganization: (organizationId, listener) => attach(byOrganization, organizationId, listener),
+    get announcedUpTo() {
+      return announcedUpTo ?? newest; // set before the hub is returned
+    },
+    pendingBelow(eventId) {
+      const expired = now() - HOLE_TTL_MS;
+      const below: number[] = [];
+      for (const [id, since] of holes) {
+        if (since < expired) holes.delete(id);
+        else if (id < eventId) below.push(id);
+      }
+      return below.sort((a, b) => a - b);
+    },
     get subscriberCount() {
       let count = 0;
       for (const set of byJob.values()) count += set.size;

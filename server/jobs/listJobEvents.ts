@@ -1,6 +1,6 @@
-import { and, asc, desc, eq, gt, inArray, max, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, lte, max, or, sql, type SQL } from 'drizzle-orm';
 import type { JobEvent } from '../../shared/jobEvent.ts';
-import type { DbOrTx } from '../db/database.ts';
+import { queryRows, type DbOrTx } from '../db/database.ts';
 import { jobEvents, type JobEventRow } from '../db/schema.ts';
 import { assertJobInScope } from './getJob.ts';
 import { ALL_ORGANIZATIONS, type Scope } from './scope.ts';
@@ -50,15 +50,36 @@ export async function latestEventId(db: DbOrTx): Promise<string> {
   return String(row?.id ?? 0);
 }
 
-/** An organization's events after `afterEventId`, oldest first, at most `limit`. */
+/** Ids from `from` to `to` (inclusive) with no visible event: not committed yet, rolled back, or deleted. */
+export async function missingEventIds(db: DbOrTx, from: number, to: number): Promise<number[]> {
+  if (to < from) return [];
+  const rows = await queryRows<{ id: string | number }>(
+    db,
+    sql`SELECT s.id FROM generate_series(${from}::bigint, ${to}::bigint) AS s(id) WHERE NOT EXISTS (SELECT 1 FROM ${jobEvents} e WHERE e.id = s.id)`,
+  );
+  return rows.map((r) => Number(r.id));
+}
+
+/** An organization's events after `afterEventId` (and those in `alsoEventIds`), oldest first, at most `limit`. */
 export async function listOrganizationEvents(
   db: DbOrTx,
   scope: Scope,
-  options: { afterEventId: string; type?: JobEvent['type'] | undefined; status?: JobEvent['status'] | undefined; limit: number },
+  options: {
+    afterEventId: string;
+    /** Ids at or below `afterEventId` wanted as well (a cursor's holes). */
+    alsoEventIds?: readonly number[] | undefined;
+    /** No event above this id. */
+    upToEventId?: number | undefined;
+    type?: JobEvent['type'] | undefined;
+    status?: JobEvent['status'] | undefined;
+    limit: number;
+  },
 ): Promise<JobEvent[]> {
+  const after = gt(jobEvents.id, Number(options.afterEventId));
   const filters: (SQL | undefined)[] = [
     scope === ALL_ORGANIZATIONS ? undefined : eq(jobEvents.organizationId, scope.organizationId),
-    gt(jobEvents.id, Number(options.afterEventId)),
+    options.alsoEventIds?.length ? or(after, inArray(jobEvents.id, [...options.alsoEventIds])) : after,
+    options.upToEventId === undefined ? undefined : lte(jobEvents.id, options.upToEventId),
     options.type ? eq(jobEvents.type, options.type) : undefined,
     options.status ? eq(jobEvents.status, options.status) : undefined,
   ];

@@ -1,9 +1,9 @@
-import type { JobEvent, OnEventsInput } from '../../shared/jobEvent.ts';
+import { formatOrganizationCursor, parseOrganizationCursor, type JobEvent, type OnEventsInput, type OrganizationCursor } from '../../shared/jobEvent.ts';
 import { isTerminalStatus } from '../../shared/jobStatus.ts';
 import type { Db } from '../db/database.ts';
 import { createAsyncQueue } from '../../shared/asyncQueue.ts';
-import type { JobEventHub } from './eventHub.ts';
-import { latestEventId, latestJobEvent, listOrganizationEvents, readJobEvents } from './listJobEvents.ts';
+import { HOLE_TTL_MS, type JobEventHub } from './eventHub.ts';
+import { latestJobEvent, listOrganizationEvents, missingEventIds, readJobEvents } from './listJobEvents.ts';
 
 /** Events a subscriber may fall behind before its stream fails (and its client resumes from its last id). */
 const MAX_BUFFERED_EVENTS = 1_000;
@@ -54,48 +54,110 @@ export async function* watchJobEvents(
   }
 }
 
+/** An organization stream's event with the cursor that resumes right after it. */
+export interface CursoredEvent {
+  event: JobEvent;
+  cursor: string;
+}
+
+/** Most ids a stream adds as holes after a lost-notification catch-up. */
+const MAX_GAP_HOLES = 1_000;
+
 /**
- * Every event of one organization, optionally filtered, as it happens; with `lastEventId`, the
- * events after it are replayed first (and after a gap, the events after the newest one given).
- * Never carries another organization's events.
+ * Every event of one organization, optionally filtered, as it happens; with `lastEventId` (a
+ * cursor, see `OrganizationCursor`), what came after it is replayed first. Never carries another
+ * organization's events.
+ *
+ * Event ids are allocated at insert and announced at commit, so an organization's events can
+ * commit out of id order. Each event therefore comes with a cursor that also names the ids below
+ * it still in flight (the hub's `pendingBelow`, plus what this stream has queued but not given),
+ * and a resume replays `id > after` and those ids: nothing lost, nothing repeated.
  */
 export async function* watchOrganizationEvents(
   deps: { db: Db; events: JobEventHub },
   organizationId: number,
   input: OnEventsInput,
   signal: AbortSignal | undefined,
-): AsyncGenerator<JobEvent> {
+  now: () => number = Date.now,
+): AsyncGenerator<CursoredEvent> {
   const queue = createAsyncQueue<JobEvent | typeof GAP>(signal, MAX_BUFFERED_EVENTS);
-  const unsubscribe = deps.events.subscribeOrganization(organizationId, { onEvent: queue.push, onError: queue.fail, onGap: () => queue.push(GAP) });
+  // Handed over by the hub but not given yet: a cursor must not pass them by.
+  const queued = new Set<number>();
+  const unsubscribe = deps.events.subscribeOrganization(organizationId, {
+    onEvent: (event) => (queued.add(Number(event.eventId)), queue.push(event)),
+    onError: queue.fail,
+    onGap: () => queue.push(GAP),
+  });
   const matches = (e: JobEvent) => (!input.type || e.type === input.type) && (!input.status || e.status === input.status);
-  // Ids given from the table, so live notifications of the same events are not repeated.
-  const replayed = new Set<string>();
-  // Without lastEventId the stream starts now: a later gap replays from here, not from the start.
-  let newest = input.lastEventId ?? (await latestEventId(deps.db));
-  async function* replayAfter(after: string | undefined): AsyncGenerator<JobEvent> {
-    while (after) {
-      const page = await listOrganizationEvents(deps.db, { organizationId }, { afterEventId: after, type: input.type, status: input.status, limit: REPLAY_PAGE });
-      for (const event of page) {
-        if (replayed.has(event.eventId)) continue;
-        replayed.add(event.eventId);
-        if (Number(event.eventId) > Number(newest)) newest = event.eventId;
-        yield event;
-      }
-      after = page.length === REPLAY_PAGE ? page.at(-1)!.eventId : undefined; // a full page has a last element
-    }
-  }
   try {
-    yield* replayAfter(newest);
+    // Without lastEventId the stream starts at what this process has seen announced.
+    const start: OrganizationCursor = input.lastEventId
+      ? parseOrganizationCursor(input.lastEventId)
+      : { after: deps.events.announcedUpTo, holes: deps.events.pendingBelow(deps.events.announcedUpTo + 1) };
+    const startHoles = new Set(start.holes);
+    let after = start.after;
+    // Holes this stream waits for itself (from the resumed cursor, or found after a gap), with when.
+    const carried = new Map<number, number>(start.holes.map((id) => [id, now()]));
+    // Ids given from the table, so live deliveries of the same events are not repeated.
+    const replayed = new Set<number>();
+
+    /** Ids below `after` this stream may still have to give. */
+    const holes = (): number[] => {
+      const expired = now() - HOLE_TTL_MS;
+      const ids = new Set(deps.events.pendingBelow(after));
+      for (const id of queued) if (id < after) ids.add(id);
+      for (const [id, since] of carried) {
+        if (since < expired) carried.delete(id);
+        else if (id < after) ids.add(id);
+      }
+      return [...ids].sort((a, b) => a - b);
+    };
+    const cursor = () => formatOrganizationCursor({ after, holes: holes() });
+    const give = (event: JobEvent): CursoredEvent => {
+      const id = Number(event.eventId);
+      queued.delete(id);
+      carried.delete(id);
+      if (id > after) after = id;
+      return { event, cursor: cursor() };
+    };
+
+    /** Events after `from` and in `also`, up to `upTo` when given, that this stream has not given. */
+    async function* replay(from: number, also: number[], upTo: number | undefined): AsyncGenerator<CursoredEvent> {
+      let page = await listOrganizationEvents(deps.db, { organizationId }, { afterEventId: String(from), alsoEventIds: also, upToEventId: upTo, type: input.type, status: input.status, limit: REPLAY_PAGE });
+      for (;;) {
+        for (const event of page) {
+          const id = Number(event.eventId);
+          if (replayed.has(id)) continue;
+          replayed.add(id);
+          yield give(event);
+        }
+        if (page.length < REPLAY_PAGE) return;
+        page = await listOrganizationEvents(deps.db, { organizationId }, { afterEventId: page.at(-1)!.eventId, upToEventId: upTo, type: input.type, status: input.status, limit: REPLAY_PAGE }); // a full page has a last element
+      }
+    }
+
+    // Up to what the hub has seen announced: the hub knows every hole below it, and whatever
+    // commits above it reaches this stream live.
+    if (input.lastEventId) yield* replay(start.after, start.holes, deps.events.announcedUpTo);
     for (;;) {
       const next = await queue.next();
       if (next === undefined) return;
       if (next === GAP) {
-        yield* replayAfter(newest);
+        // Notifications were lost: read everything after our position, then wait for the ids
+        // in that range that are not visible yet, which the hub may never have heard of.
+        const from = after;
+        yield* replay(from, holes(), undefined);
+        const at = now();
+        for (const id of (await missingEventIds(deps.db, from + 1, after - 1)).slice(-MAX_GAP_HOLES)) if (!carried.has(id)) carried.set(id, at);
         continue;
       }
-      if (!matches(next) || replayed.has(next.eventId)) continue;
-      if (Number(next.eventId) > Number(newest)) newest = next.eventId;
-      yield next;
+      const id = Number(next.eventId);
+      const givenBefore = replayed.has(id) || (id <= start.after && !startHoles.has(id));
+      if (givenBefore || !matches(next)) {
+        queued.delete(id);
+        continue;
+      }
+      yield give(next);
     }
   } finally {
     unsubscribe();

@@ -23,7 +23,8 @@ export const jobEventProcedures = {
     return trackEvents(watchJobEvents(ctx.deps, input, signal));
   }),
 
-  onEvents: protectedProcedure.input(OnEventsInput).subscription(({ ctx, input, signal }) =>
-    trackEvents(watchOrganizationEvents(ctx.deps, ctx.caller.organizationId, input, signal)),
-  ),
+  onEvents: protectedProcedure.input(OnEventsInput).subscription(async function* ({ ctx, input, signal }) {
+    // The organization stream's tracked id is a cursor (an event id, and ids still in flight below it).
+    for await (const { event, cursor } of watchOrganizationEvents(ctx.deps, ctx.caller.organizationId, input, signal)) yield tracked(cursor, event);
+  }),
 };
