@@ -121,10 +121,22 @@ export async function* watchOrganizationEvents(
       return { event, cursor: cursor() };
     };
 
-    /** Events after `from` and in `also`, up to `upTo` when given, that this stream has not given. */
+    /**
+     * Events after `from` and in `also` that this stream has not given, up to `upTo`. Without
+     * `upTo` (after a gap) the range may reach past what the hub knows, so the ids in it that are
+     * not visible yet become holes this stream waits for, before anything above them is given.
+     */
     async function* replay(from: number, also: number[], upTo: number | undefined): AsyncGenerator<CursoredEvent> {
-      let page = await listOrganizationEvents(deps.db, { organizationId }, { afterEventId: String(from), alsoEventIds: also, upToEventId: upTo, type: input.type, status: input.status, limit: REPLAY_PAGE });
+      const filters = { upToEventId: upTo, type: input.type, status: input.status, limit: REPLAY_PAGE };
+      let page = await listOrganizationEvents(deps.db, { organizationId }, { ...filters, afterEventId: String(from), alsoEventIds: also });
+      let checkedUpTo = from;
       for (;;) {
+        const top = page.length > 0 ? Number(page.at(-1)!.eventId) : checkedUpTo; // ordered by id
+        if (upTo === undefined && top > checkedUpTo + 1) {
+          const at = now();
+          for (const id of (await missingEventIds(deps.db, checkedUpTo + 1, top - 1)).slice(-MAX_GAP_HOLES)) if (!carried.has(id)) carried.set(id, at);
+        }
+        checkedUpTo = Math.max(checkedUpTo, top);
         for (const event of page) {
           const id = Number(event.eventId);
           if (replayed.has(id)) continue;
@@ -132,7 +144,7 @@ export async function* watchOrganizationEvents(
           yield give(event);
         }
         if (page.length < REPLAY_PAGE) return;
-        page = await listOrganizationEvents(deps.db, { organizationId }, { afterEventId: page.at(-1)!.eventId, upToEventId: upTo, type: input.type, status: input.status, limit: REPLAY_PAGE }); // a full page has a last element
+        page = await listOrganizationEvents(deps.db, { organizationId }, { ...filters, afterEventId: String(top) });
       }
     }
 
@@ -143,12 +155,8 @@ export async function* watchOrganizationEvents(
       const next = await queue.next();
       if (next === undefined) return;
       if (next === GAP) {
-        // Notifications were lost: read everything after our position, then wait for the ids
-        // in that range that are not visible yet, which the hub may never have heard of.
-        const from = after;
-        yield* replay(from, holes(), undefined);
-        const at = now();
-        for (const id of (await missingEventIds(deps.db, from + 1, after - 1)).slice(-MAX_GAP_HOLES)) if (!carried.has(id)) carried.set(id, at);
+        // Notifications were lost: read everything after our position (and our holes).
+        yield* replay(after, holes(), undefined);
         continue;
       }
       const id = Number(next.eventId);
