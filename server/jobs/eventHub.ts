@@ -47,6 +47,8 @@ export const HOLE_TTL_MS = 60_000;
 const MAX_NEW_HOLES = 1_000;
 /** At start-up, how far below the newest event id to look for ids still in flight. */
 const STARTUP_LOOKBACK = 100;
+/** Holes kept at most (the oldest go first): bounds memory whatever rolls back. */
+const MAX_HOLES = 10_000;
 
 const Notification = z.object({ eventId: z.number(), jobId: z.string(), organizationId: z.number().nullable() });
 type Notification = z.infer<typeof Notification>;
@@ -60,12 +62,25 @@ export async function startJobEventHub(database: Database, log: Logger, now: () 
   const holes = new Map<number, number>();
   let announcedUpTo: number | undefined; // set once listening, before any notification is read
 
+  // Forgets holes past their TTL (and the oldest beyond MAX_HOLES), at most once a second.
+  let prunedAt = 0;
+  function prune(at: number): void {
+    if (at - prunedAt < 1_000) return;
+    prunedAt = at;
+    for (const [id, since] of holes) if (since < at - HOLE_TTL_MS) holes.delete(id);
+    for (const id of holes.keys()) {
+      if (holes.size <= MAX_HOLES) break;
+      holes.delete(id); // insertion order: the oldest first
+    }
+  }
+
   function noteAnnounced(eventId: number): void {
     if (announcedUpTo === undefined) return;
     if (eventId > announcedUpTo) {
       const at = now();
       if (eventId - announcedUpTo - 1 <= MAX_NEW_HOLES) for (let id = announcedUpTo + 1; id < eventId; id++) holes.set(id, at);
       announcedUpTo = eventId;
+      prune(at);
     }
   }
 
@@ -141,10 +156,7 @@ export async function startJobEventHub(database: Database, log: Logger, now: () 
     pendingBelow(eventId) {
       const expired = now() - HOLE_TTL_MS;
       const below: number[] = [];
-      for (const [id, since] of holes) {
-        if (since < expired) holes.delete(id);
-        else if (id < eventId) below.push(id);
-      }
+      for (const [id, since] of holes) if (since >= expired && id < eventId) below.push(id);
       return below.sort((a, b) => a - b);
     },
     get subscriberCount() {
