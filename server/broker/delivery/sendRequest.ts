@@ -29,8 +29,27 @@ export interface IncomingResponse {
 /**
  * One HTTP call with a hard deadline covering the whole exchange. Rejects on network errors,
  * timeouts (`timed out after …`) and aborts; never on a status code.
+ *
+ * A kept-alive socket can be closed by the destination just as it is reused; the request then
+ * fails before any response. That is not the destination failing, so it is sent once more on a
+ * new socket (Node's documented `reusedSocket` pattern) instead of costing an attempt and a
+ * retry delay. Delivery is at least once either way.
  */
-export function sendRequest(request: OutgoingRequest): Promise<IncomingResponse> {
+export async function sendRequest(request: OutgoingRequest): Promise<IncomingResponse> {
+  try {
+    return await sendOnce(request);
+  } catch (error) {
+    if (!(error instanceof StaleSocketError)) throw error;
+    return sendOnce(request);
+  }
+}
+
+/** The request failed on a reused keep-alive socket before any response arrived. */
+class StaleSocketError extends Error {}
+
+const STALE_SOCKET_CODES = new Set(['ECONNRESET', 'EPIPE']);
+
+function sendOnce(request: OutgoingRequest): Promise<IncomingResponse> {
   return new Promise((resolve, reject) => {
     let url: URL;
     try {
@@ -70,7 +89,12 @@ export function sendRequest(request: OutgoingRequest): Promise<IncomingResponse>
     };
     if (request.signal?.aborted) return onAbort();
     request.signal?.addEventListener('abort', onAbort);
-    req.on('error', (error) => finish(() => reject(error)));
+    let responded = false;
+    req.on('response', () => (responded = true));
+    req.on('error', (error: NodeJS.ErrnoException) => {
+      const stale = req.reusedSocket && !responded && STALE_SOCKET_CODES.has(error.code ?? '');
+      finish(() => reject(stale ? new StaleSocketError(error.message, { cause: error }) : error));
+    });
     req.end(request.body);
   });
 }
