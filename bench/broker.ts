@@ -12,6 +12,7 @@ import { Client } from '@upstash/qstash';
 import postgres from 'postgres';
 import { startBroker, type BrokerOptions } from '../server/broker/startBroker.ts';
 import { QSTASH_DEV_TOKEN } from '../server/env.ts';
+import { percentile } from './percentile.ts';
 
 const { values } = parseArgs({ options: { postgres: { type: 'string' }, messages: { type: 'string' }, concurrency: { type: 'string' } } });
 const N = Number(values.messages ?? 2000);
@@ -49,7 +50,6 @@ function waitDelivered(ids: string[], timeoutMs = 60_000): Promise<void> {
   });
 }
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 const fmt = (n: number) => n.toFixed(1);
 
 // 1. Single publishes, C in flight at a time.

@@ -2,18 +2,12 @@
 // C in flight, on one server process; prints calls/s and latency p50/p99. Jobs are delayed by an
 // hour so deliveries don't compete with the enqueues being measured.
 //   npm run bench:enqueue -- [--calls 2000] [--concurrency 16] [--rate-limit 1000000/1s|off] [--postgres URL]
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import pino from 'pino';
 import { createJobsClient } from '../client/createJobsClient.ts';
-import { signToken } from '../server/auth/token.ts';
-import { createPglite } from '../server/db/database.ts';
 import { parseRateLimit } from '../server/security/rateLimiter.ts';
-import { startServer } from '../server/startServer.ts';
+import { benchToken, startBenchServer } from './benchServer.ts';
+import { percentile } from './percentile.ts';
 
-const SECRET = 'bench-secret-0123456789abcdef0123456789';
 const { values } = parseArgs({
   options: {
     calls: { type: 'string', default: '2000' },
@@ -25,17 +19,8 @@ const { values } = parseArgs({
 const calls = Number(values.calls);
 const concurrency = Number(values.concurrency);
 
-const server = await startServer({
-  port: 0,
-  database: values.postgres ? { url: values.postgres } : { pglite: await createPglite() },
-  qstash: { embedded: { port: 0 } },
-  authSecret: SECRET,
-  email: { from: 'bench <b@jobwire.test>', mailboxDir: mkdtempSync(join(tmpdir(), 'bench-mail-')) },
-  log: pino({ level: 'warn' }),
-  security: { enqueueRateLimit: parseRateLimit(values['rate-limit']) },
-  defaultSchedules: false,
-});
-const client = createJobsClient({ url: `${server.url}/trpc`, token: await signToken({ userId: '1', organizationId: 1, role: 'admin' }, SECRET) });
+const server = await startBenchServer(values.postgres, { security: { enqueueRateLimit: parseRateLimit(values['rate-limit']) }, defaultSchedules: false });
+const client = createJobsClient({ url: `${server.url}/trpc`, token: await benchToken({ userId: '1', organizationId: 1, role: 'admin' }) });
 const enqueue = (i: number) =>
   client.jobs.enqueue.mutate({ type: 'send-email', payload: { to: `b${i}@example.com`, template: 'welcome', data: { name: 'B' } }, options: { delay: 3_600_000 } });
 
@@ -55,7 +40,7 @@ await Promise.all(
 );
 const seconds = (performance.now() - started) / 1000;
 latencies.sort((a, b) => a - b);
-const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]!.toFixed(1);
+const pct = (p: number) => percentile(latencies, p).toFixed(1);
 process.stdout.write(
   [
     `driver        ${server.database.driver}; rate limit ${values['rate-limit']}`,

@@ -3,18 +3,12 @@
 // memory per subscriber. Clients run in a child process so their memory isn't counted.
 //   node --expose-gc --import tsx bench/subscriptions.ts [--subscribers 1000] [--jobs 20] [--postgres URL]
 import { fork } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import pino from 'pino';
 import { createJobsClient } from '../client/createJobsClient.ts';
 import { waitForJob } from '../client/waitForJob.ts';
-import { signToken } from '../server/auth/token.ts';
-import { createPglite } from '../server/db/database.ts';
-import { startServer } from '../server/startServer.ts';
+import { benchToken, startBenchServer } from './benchServer.ts';
+import { percentile } from './percentile.ts';
 
-const SECRET = 'bench-secret-0123456789abcdef0123456789';
 const { values } = parseArgs({ options: { subscribers: { type: 'string', default: '1000' }, jobs: { type: 'string', default: '20' }, postgres: { type: 'string' }, role: { type: 'string' }, url: { type: 'string' } } });
 
 if (values.role === 'clients') await runClients(values.url!, Number(values.subscribers));
@@ -22,14 +16,7 @@ else await runServer();
 
 async function runServer(): Promise<void> {
   const subscribers = Number(values.subscribers);
-  const server = await startServer({
-    port: 0,
-    database: values.postgres ? { url: values.postgres } : { pglite: await createPglite() },
-    qstash: { embedded: { port: 0 } },
-    authSecret: SECRET,
-    email: { from: 'bench <b@jobwire.test>', mailboxDir: mkdtempSync(join(tmpdir(), 'bench-mail-')) },
-    log: pino({ level: 'warn' }),
-  });
+  const server = await startBenchServer(values.postgres);
   const gc = (globalThis as { gc?: () => void }).gc;
   const memory = () => (gc?.(), process.memoryUsage());
   const before = memory();
@@ -43,7 +30,7 @@ async function runServer(): Promise<void> {
   await new Promise((r) => setTimeout(r, 500));
   const attached = memory();
 
-  const client = createJobsClient({ url: `${server.url}/trpc`, token: await signToken({ userId: '1', organizationId: 1, role: 'admin' }, SECRET) });
+  const client = createJobsClient({ url: `${server.url}/trpc`, token: await benchToken({ userId: '1', organizationId: 1, role: 'admin' }) });
   const jobs = Number(values.jobs);
   const started = Date.now();
   for (let i = 0; i < jobs; i++) {
@@ -71,7 +58,7 @@ async function runServer(): Promise<void> {
 }
 
 async function runClients(url: string, count: number): Promise<void> {
-  const token = await signToken({ userId: '2', organizationId: 1, role: 'member' }, SECRET);
+  const token = await benchToken({ userId: '2', organizationId: 1, role: 'member' });
   const latencies: number[] = [];
   for (let i = 0; i < count; i++) {
     const client = createJobsClient({ url, token });
@@ -83,7 +70,6 @@ async function runClients(url: string, count: number): Promise<void> {
     const deadline = Date.now() + 30_000;
     while (latencies.length < m.expected * count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     const sorted = [...latencies].sort((a, b) => a - b);
-    const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
-    process.send!({ type: 'report', received: sorted.length, p50: at(0.5), p99: at(0.99), max: sorted.at(-1) ?? NaN });
+    process.send!({ type: 'report', received: sorted.length, p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted.at(-1) ?? NaN });
   });
 }
