@@ -1,10 +1,9 @@
 import { pipeline } from 'node:stream/promises';
-import { and, eq } from 'drizzle-orm';
 import type { RequestHandler } from 'express';
 import { verifyToken, type Caller } from '../auth/token.ts';
-import { generatedFiles, type GeneratedFileRow } from '../db/filesSchema.ts';
 import { toError } from '../jobs/errors.ts';
 import { checkFileLink } from './fileLinks.ts';
+import { findGeneratedFile } from './findGeneratedFile.ts';
 import type { FilesDeps } from './filesDeps.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -38,7 +37,7 @@ export function createDownloadRoute(
       organizationId = caller.organizationId;
     }
 
-    const file = await findFile(deps, fileId, organizationId);
+    const file = await findGeneratedFile(deps.db, fileId, organizationId);
     if (!file) return notFound();
     if (file.expiresAt.getTime() < Date.now()) return void res.status(410).json({ error: 'file expired' });
 
@@ -62,10 +61,4 @@ export function createDownloadRoute(
       deps.log.debug({ err: toError(error), fileId }, '[files] Download interrupted');
     }
   };
-}
-
-async function findFile(deps: FilesDeps, fileId: string, organizationId: number | undefined): Promise<GeneratedFileRow | undefined> {
-  const byOrg = organizationId === undefined ? undefined : eq(generatedFiles.organizationId, organizationId);
-  const [row] = await deps.db.select().from(generatedFiles).where(and(eq(generatedFiles.id, fileId), byOrg)).limit(1);
-  return row;
 }

@@ -1,8 +1,7 @@
-import { and, eq } from 'drizzle-orm';
 import type { FileLink } from '../../shared/filesApi.ts';
-import { generatedFiles } from '../db/filesSchema.ts';
 import { JobError } from '../jobs/errors.ts';
 import { linkToFile } from './fileLinks.ts';
+import { findGeneratedFile } from './findGeneratedFile.ts';
 import type { FilesDeps } from './filesDeps.ts';
 
 /**
@@ -11,11 +10,7 @@ import type { FilesDeps } from './filesDeps.ts';
  * a file past its `expires_at` is FILE_EXPIRED.
  */
 export async function mintFileLink(deps: FilesDeps, scope: { organizationId: number }, fileId: string): Promise<FileLink> {
-  const [file] = await deps.db
-    .select({ id: generatedFiles.id, expiresAt: generatedFiles.expiresAt })
-    .from(generatedFiles)
-    .where(and(eq(generatedFiles.id, fileId), eq(generatedFiles.organizationId, scope.organizationId)))
-    .limit(1);
+  const file = await findGeneratedFile(deps.db, fileId, scope.organizationId);
   if (!file) throw new JobError('FILE_NOT_FOUND', `File ${fileId} not found`);
   const now = Date.now();
   if (file.expiresAt.getTime() <= now) throw new JobError('FILE_EXPIRED', `File ${fileId} has expired`);
