@@ -78,7 +78,6 @@ export async function* watchOrganizationEvents(
   organizationId: number,
   input: OnEventsInput,
   signal: AbortSignal | undefined,
-  now: () => number = Date.now,
 ): AsyncGenerator<CursoredEvent> {
   const queue = createAsyncQueue<JobEvent | typeof GAP>(signal, MAX_BUFFERED_EVENTS);
   // Handed over by the hub but not given yet: a cursor must not pass them by.
@@ -97,13 +96,13 @@ export async function* watchOrganizationEvents(
     const startHoles = new Set(start.holes);
     let after = start.after;
     // Holes this stream waits for itself (from the resumed cursor, or found after a gap), with when.
-    const carried = new Map<number, number>(start.holes.map((id) => [id, now()]));
+    const carried = new Map<number, number>(start.holes.map((id) => [id, Date.now()]));
     // Ids given from the table, so live deliveries of the same events are not repeated.
     const replayed = new Set<number>();
 
     /** Ids below `after` this stream may still have to give. */
     const holes = (): number[] => {
-      const expired = now() - HOLE_TTL_MS;
+      const expired = Date.now() - HOLE_TTL_MS;
       const ids = new Set(deps.events.pendingBelow(after));
       for (const id of queued) if (id < after) ids.add(id);
       for (const [id, since] of carried) {
@@ -133,7 +132,7 @@ export async function* watchOrganizationEvents(
       for (;;) {
         const top = page.length > 0 ? Number(page.at(-1)!.eventId) : checkedUpTo; // ordered by id
         if (upTo === undefined && top > checkedUpTo + 1) {
-          const at = now();
+          const at = Date.now();
           for (const id of (await missingEventIds(deps.db, checkedUpTo + 1, top - 1)).slice(-MAX_GAP_HOLES)) if (!carried.has(id)) carried.set(id, at);
         }
         checkedUpTo = Math.max(checkedUpTo, top);
