@@ -19,6 +19,7 @@ import { startSweeper, type SweeperOptions } from './jobs/sweeper.ts';
 import type { Logger } from './logger.ts';
 import type { SecurityConfig } from './security/securityConfig.ts';
 import { createQStashClient, createQStashPublisher } from './qstash/createQStashPublisher.ts';
+import { registerDefaultServer, unregisterDefaultServer } from './defaultServer.ts';
 import { ensureDefaultSchedules } from './cleanup/ensureDefaultSchedules.ts';
 import type { ExportRegistry } from './exports/exportRegistry.ts';
 import { createDataJobs } from './files/createDataJobs.ts';
@@ -65,6 +66,11 @@ export interface ServerConfig {
   webhookSources?: readonly WebhookSource[] | undefined;
   /** What runs for each stored generic webhook event: `createWebhookHandlers().on(source, event, fn)`. */
   webhookHandlers?: WebhookHandlers;
+  /**
+   * Make this server the one the module-level API (`jobDispatcher`, `send*EmailAsync`, the
+   * job-execution queries, `createJobWorker(handler)`) acts on, until it stops. Default true.
+   */
+  default?: boolean;
 }
 
 export interface RunningServer {
@@ -75,6 +81,10 @@ export interface RunningServer {
   readonly jobs: JobsDeps;
   readonly dispatcher: Dispatcher;
   readonly mailbox: DevMailbox | undefined;
+  /** Where `send*Email` (the synchronous helpers) send: Resend, or the dev mailbox. */
+  readonly email: { readonly sender: EmailSender; readonly from: string };
+  /** Signing keys the worker routes verify deliveries with. */
+  readonly signingKeys: SigningKeys;
   readonly http: Server;
   stop(): Promise<void>;
 }
@@ -152,7 +162,7 @@ async function start(config: ServerConfig, opened: Array<() => Promise<void>>): 
   if (config.defaultSchedules ?? true) await ensureDefaultSchedules(jobs);
   log.info({ url, publicUrl, driver: database.driver, broker: broker?.url ?? qstash.baseUrl ?? 'qstash cloud' }, '[server] Listening');
 
-  return {
+  const server: RunningServer = {
     url,
     publicUrl,
     database,
@@ -160,8 +170,11 @@ async function start(config: ServerConfig, opened: Array<() => Promise<void>>): 
     jobs,
     dispatcher: createDispatcher(jobs),
     mailbox,
+    email: { sender, from: config.email.from },
+    signingKeys: qstash.signingKeys,
     http,
     async stop() {
+      unregisterDefaultServer(server);
       await sweeper.stop();
       // Stop taking new requests and let running ones settle (up to a drain limit; SSE streams
       // never end on their own), then release the broker and the database.
@@ -176,4 +189,6 @@ async function start(config: ServerConfig, opened: Array<() => Promise<void>>): 
       log.info('[server] Stopped');
     },
   };
+  if (config.default ?? true) registerDefaultServer(server);
+  return server;
 }

@@ -67,15 +67,21 @@ export const CleanupOldDataPayload = z.object({
 /** Who may enqueue a job type through the API (server code may enqueue any type). */
 export type EnqueueAccess = 'member' | 'admin';
 
+/**
+ * One catalogue entry: the seed's `JobConfig` (`type, endpoint, retries, timeout, description`)
+ * plus jobwire's payload schema, enqueue access and availability.
+ */
 export interface JobTypeConfig<P extends z.ZodType = z.ZodType> {
+  /** The type's wire name, the entry's own key (the seed's `JobConfig.type`). */
+  readonly type: string;
   /** Zod schema of the payload. */
   readonly payload: P;
-  /** Worker route segment: deliveries arrive at `POST /api/jobs/<endpoint>`. */
-  readonly endpoint: string;
+  /** The worker route deliveries arrive at, e.g. `/api/jobs/email` (always under `/api/jobs/`). */
+  readonly endpoint: `/api/jobs/${string}`;
   /** Retries after the first attempt (QStash `Upstash-Retries`). */
   readonly retries: number;
-  /** Per-attempt handler time limit in milliseconds. */
-  readonly timeoutMs: number;
+  /** Per-attempt handler time limit in seconds (the seed's `timeout`). */
+  readonly timeout: number;
   readonly description: string;
   readonly enqueueAccess: EnqueueAccess;
   /**
@@ -87,65 +93,84 @@ export interface JobTypeConfig<P extends z.ZodType = z.ZodType> {
 
 export const JOB_CATALOGUE = {
   'send-email': {
+    type: 'send-email',
     payload: SendEmailPayload,
-    endpoint: 'email',
+    endpoint: '/api/jobs/email',
     retries: 3,
-    timeoutMs: 30_000,
+    timeout: 30,
     description: 'Send a transactional email from one of the seven templates',
     enqueueAccess: 'admin',
     availability: 'available',
   },
   'process-webhook': {
+    type: 'process-webhook',
     payload: ProcessWebhookPayload,
-    endpoint: 'webhook',
+    endpoint: '/api/jobs/webhook',
     retries: 5,
-    timeoutMs: 60_000,
+    timeout: 60,
     description: 'Store and dispatch an incoming webhook event',
     enqueueAccess: 'admin',
     availability: 'available',
   },
   'process-stripe-webhook': {
+    type: 'process-stripe-webhook',
     payload: ProcessStripeWebhookPayload,
-    endpoint: 'stripe-webhook',
+    endpoint: '/api/jobs/stripe-webhook',
     retries: 5,
-    timeoutMs: 60_000,
+    timeout: 60,
     description: 'Apply a verified Stripe event to billing state',
     enqueueAccess: 'admin',
     availability: 'available',
   },
   'export-data': {
+    type: 'export-data',
     payload: ExportDataPayload,
-    endpoint: 'export',
+    endpoint: '/api/jobs/export',
     retries: 2,
-    timeoutMs: 15 * 60_000,
+    timeout: 900,
     description: "Export one of the organization's entities as CSV or NDJSON",
     enqueueAccess: 'member',
     availability: 'available',
   },
   'generate-report': {
+    type: 'generate-report',
     payload: GenerateReportPayload,
-    endpoint: 'report',
+    endpoint: '/api/jobs/report',
     retries: 2,
-    timeoutMs: 10 * 60_000,
+    timeout: 600,
     description: 'Generate an analytics report as PDF, CSV or JSON',
     enqueueAccess: 'member',
     availability: 'available',
   },
   'cleanup-old-data': {
+    type: 'cleanup-old-data',
     payload: CleanupOldDataPayload,
-    endpoint: 'cleanup',
+    endpoint: '/api/jobs/cleanup',
     retries: 1,
-    timeoutMs: 15 * 60_000,
+    timeout: 900,
     description: 'Delete terminal jobs and expired files older than the retention',
     enqueueAccess: 'admin',
     availability: 'available',
   },
-} as const satisfies Record<string, JobTypeConfig>;
+} as const satisfies { [T in string]: JobTypeConfig & { type: T } };
 
 export type JobCatalogue = typeof JOB_CATALOGUE;
 export type JobType = keyof JobCatalogue;
-export const JOB_TYPES = Object.keys(JOB_CATALOGUE) as [JobType, ...JobType[]]; // keys of a const literal, never empty
-export const JobTypeSchema = z.enum(JOB_TYPES);
+/** Every job type's wire name, in catalogue order. */
+export const JOB_TYPE_LIST = Object.keys(JOB_CATALOGUE) as [JobType, ...JobType[]]; // keys of a const literal, never empty
+export const JobTypeSchema = z.enum(JOB_TYPE_LIST);
+
+/** `'send-email'` → `'SEND_EMAIL'`. */
+type ConstantName<S extends string> = S extends `${infer Head}-${infer Tail}` ? `${Uppercase<Head>}_${ConstantName<Tail>}` : Uppercase<S>;
+const constantName = (type: string) => type.toUpperCase().replaceAll('-', '_');
+
+/**
+ * The seed's `JOB_TYPES` constant (`JOB_TYPES.SEND_EMAIL === 'send-email'`), derived from the
+ * catalogue: a new entry `'send-sms'` is `JOB_TYPES.SEND_SMS` with no other edit.
+ */
+export const JOB_TYPES = Object.freeze(Object.fromEntries(JOB_TYPE_LIST.map((type) => [constantName(type), type]))) as {
+  readonly [T in JobType as ConstantName<T>]: T;
+}; // built from every key just above
 
 /** Job types whose handler has landed. The handler registry must cover exactly these. */
 export type AvailableJobType = {
@@ -157,7 +182,8 @@ export type JobPayload<T extends JobType> = z.output<JobCatalogue[T]['payload']>
 /** A job type's payload as callers write it. */
 export type JobPayloadInput<T extends JobType> = z.input<JobCatalogue[T]['payload']>;
 
-export function getJobConfig<T extends JobType>(type: T): JobCatalogue[T] {
+/** A known job type's catalogue entry. Server code taking untrusted names uses the server's `jobTypeConfig`, which throws. */
+export function jobTypeConfig<T extends JobType>(type: T): JobCatalogue[T] {
   return JOB_CATALOGUE[type];
 }
 

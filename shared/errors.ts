@@ -3,7 +3,7 @@
  * `error.data.jobwireCode` next to tRPC's own code.
  */
 export const ERROR_CODES = [
-  'VALIDATION_FAILED',
+  'VALIDATION_ERROR',
   'UNKNOWN_JOB_TYPE',
   'JOB_TYPE_NOT_AVAILABLE',
   'FORBIDDEN_JOB_TYPE',

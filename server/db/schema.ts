@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { bigserial, boolean, check, index, integer, jsonb, pgTable, real, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
-import { JOB_STATUSES, type JobStatus } from '../../shared/jobStatus.ts';
-import { JOB_TYPES, type JobType } from '../../shared/catalogue.ts';
+import { JOB_STATUS_LIST, type JobStatus } from '../../shared/jobStatus.ts';
+import { JOB_TYPE_LIST, type JobType } from '../../shared/catalogue.ts';
 
 /** `IN ('a','b')` from a shared tuple, so each list exists once (STYLE.md). */
 export const inList = (values: readonly string[]) => sql.raw(values.map((v) => `'${v.replace(/'/g, "''")}'`).join(', '));
@@ -50,8 +50,8 @@ export const jobExecutions = pgTable(
     cancelledAt: tz('cancelled_at'),
   },
   (t) => [
-    check('job_executions_status_check', sql`${t.status} IN (${inList(JOB_STATUSES)})`),
-    check('job_executions_type_check', sql`${t.type} IN (${inList(JOB_TYPES)})`),
+    check('job_executions_status_check', sql`${t.status} IN (${inList(JOB_STATUS_LIST)})`),
+    check('job_executions_type_check', sql`${t.type} IN (${inList(JOB_TYPE_LIST)})`),
     check('job_executions_progress_check', sql`${t.progress} IS NULL OR (${t.progress} >= 0 AND ${t.progress} <= 1)`),
     index('job_executions_type_idx').on(t.type),
     index('job_executions_status_idx').on(t.status),
@@ -104,7 +104,7 @@ export const jobSchedules = pgTable(
     updatedAt: tz('updated_at').notNull().defaultNow(),
   },
   (t) => [
-    check('job_schedules_type_check', sql`${t.type} IN (${inList(JOB_TYPES)})`),
+    check('job_schedules_type_check', sql`${t.type} IN (${inList(JOB_TYPE_LIST)})`),
     index('job_schedules_org_idx').on(t.organizationId),
   ],
 );

@@ -11,8 +11,8 @@ import type { FilesDeps } from './filesDeps.ts';
  */
 export async function mintFileLink(deps: FilesDeps, scope: { organizationId: number }, fileId: string): Promise<FileLink> {
   const file = await findGeneratedFile(deps.db, fileId, scope.organizationId);
-  if (!file) throw new JobError('FILE_NOT_FOUND', `File ${fileId} not found`);
+  if (!file) throw new JobError(`File ${fileId} not found`, 'FILE_NOT_FOUND');
   const now = Date.now();
-  if (file.expiresAt.getTime() <= now) throw new JobError('FILE_EXPIRED', `File ${fileId} has expired`);
+  if (file.expiresAt.getTime() <= now) throw new JobError(`File ${fileId} has expired`, 'FILE_EXPIRED');
   return { fileId, ...linkToFile({ publicUrl: deps.publicUrl, secret: deps.authSecret, ttlMs: deps.linkTtlMs }, file, now) };
 }

@@ -1,6 +1,6 @@
 import express, { type ErrorRequestHandler, type Express } from 'express';
 import { sql } from 'drizzle-orm';
-import { getJobConfig, JOB_TYPES, type AvailableJobType } from '../../shared/catalogue.ts';
+import { jobTypeConfig, JOB_TYPE_LIST, type AvailableJobType } from '../../shared/catalogue.ts';
 import type { JobsDeps } from '../jobs/deps.ts';
 import { toError } from '../jobs/errors.ts';
 import type { HandlerRegistry, JobHandler } from '../jobs/handlers.ts';
@@ -32,7 +32,7 @@ export interface AppDeps {
 /** Largest delivery body a worker route accepts (QStash's own limit on the free plan); 413 beyond. */
 export const WORKER_BODY_BYTES = 1024 * 1024;
 
-const isAvailable = (type: (typeof JOB_TYPES)[number]): type is AvailableJobType => getJobConfig(type).availability === 'available';
+const isAvailable = (type: (typeof JOB_TYPE_LIST)[number]): type is AvailableJobType => jobTypeConfig(type).availability === 'available';
 
 /** The one composition root of the HTTP surface: every dependency comes in explicitly. */
 export function createApp(deps: AppDeps): Express {
@@ -54,11 +54,11 @@ export function createApp(deps: AppDeps): Express {
 
   // Every content type is read raw under the same limit: a changed Content-Type cannot skip it.
   const raw = express.raw({ type: () => true, limit: WORKER_BODY_BYTES });
-  for (const type of JOB_TYPES.filter(isAvailable)) {
+  for (const type of JOB_TYPE_LIST.filter(isAvailable)) {
     // The registry's mapped type pairs each type with its own handler; TypeScript cannot
     // correlate the two through a loop over the union, so widen once here.
     const handler = deps.handlers[type] as JobHandler<AvailableJobType>;
-    app.post(`/api/jobs/${getJobConfig(type).endpoint}`, raw, createJobWorker(handler, { type, deps: deps.jobs, signingKeys: deps.signingKeys }));
+    app.post(jobTypeConfig(type).endpoint, raw, createJobWorker(handler, { type, deps: deps.jobs, signingKeys: deps.signingKeys }));
   }
 
   app.use(createWebhookIngress({ jobs: deps.jobs, ...deps.webhooks }));

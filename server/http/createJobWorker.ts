@@ -1,7 +1,7 @@
 import { Receiver } from '@upstash/qstash';
 import type { RequestHandler, Response } from 'express';
 import { decodeProtectedHeader } from 'jose';
-import { getJobConfig, type AvailableJobType } from '../../shared/catalogue.ts';
+import { jobTypeConfig, type AvailableJobType } from '../../shared/catalogue.ts';
 import type { JobsDeps } from '../jobs/deps.ts';
 import { toError } from '../jobs/errors.ts';
 import type { JobHandler } from '../jobs/handlers.ts';
@@ -27,7 +27,7 @@ export interface JobWorkerOptions<T extends AvailableJobType> {
  */
 export function createJobWorker<T extends AvailableJobType>(handler: JobHandler<T>, options: JobWorkerOptions<T>): RequestHandler {
   const { type, deps } = options;
-  const url = workerUrl(deps.publicUrl, getJobConfig(type).endpoint);
+  const url = workerUrl(deps.publicUrl, jobTypeConfig(type).endpoint);
   // devMode false: otherwise the SDK honours QSTASH_DEV and silently swaps in the public dev keys.
   const receiver = new Receiver({ currentSigningKey: options.signingKeys.current, nextSigningKey: options.signingKeys.next, devMode: false });
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { and, eq, sql } from 'drizzle-orm';
-import { getJobConfig, isJobType, type JobType } from '../../shared/catalogue.ts';
+import { jobTypeConfig, isJobType, type JobType } from '../../shared/catalogue.ts';
 import { JobOptions, type EnqueueOutput, type JobMetadata } from '../../shared/jobApi.ts';
 import type { DbOrTx } from '../db/database.ts';
 import { jobExecutions, type JobRow } from '../db/schema.ts';
@@ -19,10 +19,10 @@ export interface EnqueueJobInput {
 
 /** Checks the type and payload against the catalogue; returns the parsed payload. */
 export function validateJob(type: string, payload: unknown): { type: JobType; payload: unknown } {
-  if (!isJobType(type)) throw new JobError('UNKNOWN_JOB_TYPE', `Unknown job type "${type}"`);
-  const config = getJobConfig(type);
+  if (!isJobType(type)) throw new JobError(`Unknown job type "${type}"`, 'UNKNOWN_JOB_TYPE');
+  const config = jobTypeConfig(type);
   if (config.availability !== 'available') {
-    throw new JobError('JOB_TYPE_NOT_AVAILABLE', `Job type "${type}" is declared but its handler has not landed yet`);
+    throw new JobError(`Job type "${type}" is declared but its handler has not landed yet`, 'JOB_TYPE_NOT_AVAILABLE');
   }
   const parsed = config.payload.safeParse(payload);
   if (!parsed.success) throw new JobValidationError(`Invalid payload for job type "${type}"`, parsed.error.issues);
@@ -48,7 +48,7 @@ export async function enqueueJob(deps: JobsDeps, input: EnqueueJobInput, tx?: Db
   const options = JobOptions.safeParse(input.options ?? {});
   if (!options.success) throw new JobValidationError('Invalid job options', options.error.issues);
   const { delay, retries, ...publishOptions } = options.data;
-  const config = getJobConfig(type);
+  const config = jobTypeConfig(type);
   const metadata = input.metadata ?? {};
   const organizationId = metadata.organizationId ?? null;
 
@@ -61,7 +61,7 @@ export async function enqueueJob(deps: JobsDeps, input: EnqueueJobInput, tx?: Db
         payload,
         metadata,
         maxRetries: retries ?? config.retries,
-        timeoutMs: config.timeoutMs,
+        timeoutMs: config.timeout * 1000,
         runAt: sql`now() + ${delay ?? 0} * interval '1 millisecond'`,
         publishOptions,
         userId: metadata.userId ?? null,

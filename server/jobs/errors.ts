@@ -6,27 +6,40 @@ export interface ValidationIssue {
   code?: string;
 }
 
-/** Base of every error the jobs domain throws on purpose; `code` is from the shared closed list. */
+/**
+ * Base of every error the jobs domain throws on purpose: the seed's `JobError(message, code, jobId?)`.
+ * jobwire's own codes come from the shared closed list (`ErrorCode`); host apps may use their own.
+ */
 export class JobError extends Error {
   override name = 'JobError';
   constructor(
-    readonly code: ErrorCode,
     message: string,
-    options?: ErrorOptions,
+    readonly code: ErrorCode | (string & {}),
+    readonly jobId?: string,
   ) {
-    super(message, options);
+    super(message);
   }
 }
 
-/** Input that fails its schema. Carries the Zod issues; never retried. */
+/**
+ * Input that fails its schema: the seed's `JobValidationError(message, validationErrors, jobId?)`,
+ * code `VALIDATION_ERROR`. `validationErrors` are readable strings (`"data.to: Invalid email"`);
+ * `issues` keeps the structured form (path, message, Zod code). Never retried.
+ */
 export class JobValidationError extends JobError {
   override name = 'JobValidationError';
-  constructor(
-    message: string,
-    readonly issues: ValidationIssue[] = [],
-  ) {
-    super('VALIDATION_FAILED', message);
+  readonly validationErrors: string[];
+  readonly issues: ValidationIssue[];
+  constructor(message: string, validationErrors: readonly (string | ValidationIssue)[] = [], jobId?: string) {
+    super(message, 'VALIDATION_ERROR', jobId);
+    this.issues = validationErrors.map((e) => (typeof e === 'string' ? { path: [], message: e } : e));
+    this.validationErrors = this.issues.map(formatIssue);
   }
+}
+
+function formatIssue(issue: ValidationIssue): string {
+  const path = issue.path.map(String).join('.');
+  return path ? `${path}: ${issue.message}` : issue.message;
 }
 
 /** Thrown by a handler for a failure that retrying cannot fix: the job fails at once. */
@@ -37,15 +50,15 @@ export class NonRetryableJobError extends Error {
 export class JobNotFoundError extends JobError {
   override name = 'JobNotFoundError';
   constructor(what: 'job' | 'schedule', id: string) {
-    super(what === 'job' ? 'JOB_NOT_FOUND' : 'SCHEDULE_NOT_FOUND', `${what === 'job' ? 'Job' : 'Schedule'} ${id} not found`);
+    super(`${what === 'job' ? 'Job' : 'Schedule'} ${id} not found`, what === 'job' ? 'JOB_NOT_FOUND' : 'SCHEDULE_NOT_FOUND', what === 'job' ? id : undefined);
   }
 }
 
 /** A lifecycle request the job's current status does not allow (retry a running job, …). */
 export class InvalidTransitionError extends JobError {
   override name = 'InvalidTransitionError';
-  constructor(message: string) {
-    super('INVALID_TRANSITION', message);
+  constructor(message: string, jobId?: string) {
+    super(message, 'INVALID_TRANSITION', jobId);
   }
 }
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { getJobConfig, type AvailableJobType } from '../../shared/catalogue.ts';
+import { jobTypeConfig, type AvailableJobType } from '../../shared/catalogue.ts';
 import { BaseJob, JobMetadata, ScheduledFiring } from '../../shared/jobApi.ts';
 import type { JobRow } from '../db/schema.ts';
 import { claimJob, readJobRow } from './claimJob.ts';
@@ -52,7 +52,7 @@ export async function processDelivery<T extends AvailableJobType>(
     return settleFailure(deps, row, token, new JobValidationError(`Job ${jobId} is ${row.type}, delivered to ${delivery.type}`), log);
   }
 
-  const parsed = getJobConfig(delivery.type).payload.safeParse(row.payload);
+  const parsed = jobTypeConfig(delivery.type).payload.safeParse(row.payload);
   if (!parsed.success) return settleFailure(deps, row, token, new JobValidationError('Stored payload no longer matches its schema', parsed.error.issues), log);
 
   log.info({ attempt: row.retryCount + 1 }, '[jobs] Processing job');

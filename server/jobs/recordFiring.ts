@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
-import { getJobConfig } from '../../shared/catalogue.ts';
+import { jobTypeConfig } from '../../shared/catalogue.ts';
 import type { ScheduledFiring } from '../../shared/jobApi.ts';
 import { jobExecutions, jobSchedules } from '../db/schema.ts';
 import type { JobsDeps } from './deps.ts';
@@ -34,8 +34,8 @@ export async function recordFiring(deps: JobsDeps, firing: ScheduledFiring, mess
         type: schedule.type,
         payload: schedule.payload,
         metadata: schedule.metadata,
-        maxRetries: getJobConfig(schedule.type).retries,
-        timeoutMs: getJobConfig(schedule.type).timeoutMs,
+        maxRetries: jobTypeConfig(schedule.type).retries,
+        timeoutMs: jobTypeConfig(schedule.type).timeout * 1000,
         userId: schedule.userId,
         organizationId: schedule.organizationId,
         scheduleId: schedule.id,

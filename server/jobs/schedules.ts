@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { and, desc, eq, isNull, or, sql } from 'drizzle-orm';
-import { getJobConfig, type JobType } from '../../shared/catalogue.ts';
+import { jobTypeConfig, type JobType } from '../../shared/catalogue.ts';
 import type { JobMetadata, ScheduleView } from '../../shared/jobApi.ts';
 import type { DbOrTx } from '../db/database.ts';
 import { jobSchedules, type ScheduleRow } from '../db/schema.ts';
@@ -52,7 +52,7 @@ export async function createSchedule(deps: JobsDeps, input: CreateScheduleInput)
     .values(values)
     .onConflictDoUpdate({ target: jobSchedules.id, set: { ...values, updatedAt: sql`now()` } });
   try {
-    const config = getJobConfig(type);
+    const config = jobTypeConfig(type);
     await deps.publisher.upsertSchedule({
       scheduleId,
       type,
@@ -60,7 +60,7 @@ export async function createSchedule(deps: JobsDeps, input: CreateScheduleInput)
       timezone: input.timezone ?? null,
       body: { scheduleId, type },
       retries: config.retries,
-      timeoutMs: config.timeoutMs,
+      timeoutMs: config.timeout * 1000,
     });
   } catch (error) {
     // The broker refused it (bad cron, unreachable): leave no schedule behind that never fires.

@@ -1,5 +1,5 @@
 import { Client, QstashError } from '@upstash/qstash';
-import { getJobConfig } from '../../shared/catalogue.ts';
+import { jobTypeConfig } from '../../shared/catalogue.ts';
 import type { JobPublisher } from '../jobs/deps.ts';
 import { JobValidationError } from '../jobs/errors.ts';
 
@@ -13,7 +13,7 @@ export interface QStashConfig {
 const RESPONSE_GRACE_S = 10;
 
 export function workerUrl(publicUrl: string, endpoint: string): string {
-  return `${publicUrl}/api/jobs/${endpoint}`;
+  return `${publicUrl}${endpoint}`;
 }
 
 export function createQStashClient(config: QStashConfig): Client {
@@ -36,7 +36,7 @@ export function createQStashPublisher(client: Client, publicUrl: string): JobPub
   return {
     async publish(request) {
       const response = await client.publishJSON({
-        url: workerUrl(publicUrl, getJobConfig(request.type).endpoint),
+        url: workerUrl(publicUrl, jobTypeConfig(request.type).endpoint),
         body: request.body,
         deduplicationId: request.deduplicationId,
         retries: request.retries,
@@ -55,7 +55,7 @@ export function createQStashPublisher(client: Client, publicUrl: string): JobPub
       try {
         await client.schedules.create({
           scheduleId: request.scheduleId,
-          destination: workerUrl(publicUrl, getJobConfig(request.type).endpoint),
+          destination: workerUrl(publicUrl, jobTypeConfig(request.type).endpoint),
           cron: request.timezone ? `CRON_TZ=${request.timezone} ${request.cron}` : request.cron,
           body: JSON.stringify(request.body),
           headers: { 'Content-Type': 'application/json' },

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { JOB_STATUSES, type JobStatus } from '../../shared/jobStatus.ts';
+import { JOB_STATUS_LIST, type JobStatus } from '../../shared/jobStatus.ts';
 import { queryRows, type DbOrTx } from '../db/database.ts';
 
 /** Counts and durations of one job type (or of all jobs) in the range. */
@@ -70,7 +70,7 @@ export async function computeJobStats(db: DbOrTx, range: StatsRange): Promise<Jo
     SELECT to_char(days.day, 'YYYY-MM-DD') AS date, coalesce(total, 0) AS total, coalesce(completed, 0) AS completed, coalesce(failed, 0) AS failed
     FROM days LEFT JOIN counts USING (day) ORDER BY days.day`);
 
-  const byStatus = Object.fromEntries(JOB_STATUSES.map((s) => [s, 0])) as Record<JobStatus, number>; // every key set just above
+  const byStatus = Object.fromEntries(JOB_STATUS_LIST.map((s) => [s, 0])) as Record<JobStatus, number>; // every key set just above
   const types = new Map<string, TypeStats>();
   for (const row of counts) {
     byStatus[row.status] += row.n;

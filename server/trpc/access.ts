@@ -1,12 +1,12 @@
 /** Function-level authorization of the jobs API (which caller may use which type and option). */
-import { getJobConfig, type JobType } from '../../shared/catalogue.ts';
+import { jobTypeConfig, type JobType } from '../../shared/catalogue.ts';
 import { ADMIN_ONLY_OPTIONS, type JobMetadata, type JobOptions } from '../../shared/jobApi.ts';
 import type { Caller } from '../auth/token.ts';
 import { apiError } from './errors.ts';
 
 /** Members may enqueue or schedule only the catalogue's `member` types; admins any. */
 export function assertMayUseType(caller: Caller, type: JobType): void {
-  if (caller.role === 'admin' || getJobConfig(type).enqueueAccess === 'member') return;
+  if (caller.role === 'admin' || jobTypeConfig(type).enqueueAccess === 'member') return;
   throw apiError('FORBIDDEN_JOB_TYPE', `Job type "${type}" can only be enqueued by an admin`);
 }
 

@@ -6,7 +6,7 @@ import { JobError, JobValidationError } from '../jobs/errors.ts';
 
 /** The tRPC code each shared error code travels under. */
 export const TRPC_CODE_BY_ERROR_CODE = {
-  VALIDATION_FAILED: 'BAD_REQUEST',
+  VALIDATION_ERROR: 'BAD_REQUEST',
   UNKNOWN_JOB_TYPE: 'BAD_REQUEST',
   JOB_TYPE_NOT_AVAILABLE: 'BAD_REQUEST',
   FORBIDDEN_JOB_TYPE: 'FORBIDDEN',
@@ -24,22 +24,24 @@ export const TRPC_CODE_BY_ERROR_CODE = {
 
 /** A client-facing error with a shared code, thrown by the API layer itself (access checks). */
 export function apiError(code: ErrorCode, message: string): TRPCError {
-  return new TRPCError({ code: TRPC_CODE_BY_ERROR_CODE[code], message, cause: new JobError(code, message) });
+  return new TRPCError({ code: TRPC_CODE_BY_ERROR_CODE[code], message, cause: new JobError(message, code) });
 }
+
+const isErrorCode = (code: string): code is ErrorCode => Object.hasOwn(TRPC_CODE_BY_ERROR_CODE, code);
 
 /** The tRPC error for a domain error (a `JobError` cause), or `error` unchanged. */
 export function mapDomainError(error: TRPCError): TRPCError {
   const cause = error.cause;
-  if (!(cause instanceof JobError)) return error;
+  if (!(cause instanceof JobError) || !isErrorCode(cause.code)) return error; // a host app's own code: not a client error
   const code = TRPC_CODE_BY_ERROR_CODE[cause.code];
   if (code === error.code) return error;
   return new TRPCError({ code, message: cause.message, cause });
 }
 
-/** The shared error code a tRPC error carries, if any. Input that fails its schema is VALIDATION_FAILED. */
+/** The shared error code a tRPC error carries, if any. Input that fails its schema is VALIDATION_ERROR. */
 export function jobwireCodeOf(error: TRPCError): ErrorCode | null {
-  if (error.cause instanceof JobError) return error.cause.code;
-  if (error.code === 'BAD_REQUEST' && error.cause instanceof z.ZodError) return 'VALIDATION_FAILED';
+  if (error.cause instanceof JobError) return isErrorCode(error.cause.code) ? error.cause.code : null;
+  if (error.code === 'BAD_REQUEST' && error.cause instanceof z.ZodError) return 'VALIDATION_ERROR';
   return null;
 }
 

@@ -60,7 +60,7 @@ describe('files.link', () => {
       expect(error).toMatchObject({ data: { code: 'NOT_FOUND', jobwireCode: 'FILE_NOT_FOUND' } });
     }
     const malformed = await stranger.files.link.mutate({ fileId: 'x' }).catch((e: unknown) => e);
-    expect(malformed).toMatchObject({ data: { code: 'BAD_REQUEST', jobwireCode: 'VALIDATION_FAILED' } });
+    expect(malformed).toMatchObject({ data: { code: 'BAD_REQUEST', jobwireCode: 'VALIDATION_ERROR' } });
   });
 
   it('is FILE_EXPIRED once the file is past its expires_at', async () => {

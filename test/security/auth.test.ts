@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { base64url, exportJWK, exportPKCS8, exportSPKI, generateKeyPair, importPKCS8, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getJobConfig, JOB_TYPES } from '../../shared/catalogue.ts';
+import { jobTypeConfig, JOB_TYPE_LIST } from '../../shared/catalogue.ts';
 import { createTokenVerifier } from '../../server/auth/token.ts';
 import { appRouter } from '../../server/trpc/root.ts';
 import { TEST_AUTH_SECRET } from '../support/testServer.ts';
@@ -98,7 +98,7 @@ describe('roles', () => {
     expect(result.error?.data.code).toBe('FORBIDDEN');
   });
 
-  it.each(JOB_TYPES.filter((type) => getJobConfig(type).enqueueAccess === 'admin'))('members may not enqueue or schedule %s', async (type) => {
+  it.each(JOB_TYPE_LIST.filter((type) => jobTypeConfig(type).enqueueAccess === 'admin'))('members may not enqueue or schedule %s', async (type) => {
     const token = await t.token({ role: 'member' });
     const payload = SAMPLE_PAYLOADS[type];
     for (const [path, input] of [['jobs.enqueue', { type, payload }], ['jobs.schedule', { type, cron: '0 3 * * *', payload }]] as const) {

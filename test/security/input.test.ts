@@ -31,10 +31,10 @@ const rowCounts = async () => {
 const invalidCases = Object.entries(PROCEDURES).flatMap(([path, p]) => p.invalid.map(([name, input]) => [path, name, p.type, input] as const));
 
 describe('schemas', () => {
-  it.each(invalidCases)('%s refuses %s: BAD_REQUEST / VALIDATION_FAILED, nothing stored', async (path, _name, type, input) => {
+  it.each(invalidCases)('%s refuses %s: BAD_REQUEST / VALIDATION_ERROR, nothing stored', async (path, _name, type, input) => {
     const before = await rowCounts();
     const result = await callProcedure(trpc, { path, type, input, token: admin });
-    expect(result.error?.data).toMatchObject({ code: 'BAD_REQUEST', jobwireCode: 'VALIDATION_FAILED' });
+    expect(result.error?.data).toMatchObject({ code: 'BAD_REQUEST', jobwireCode: 'VALIDATION_ERROR' });
     expect(result.error?.data.stack).toBeUndefined();
     if (type !== 'subscription') expect(result.status).toBe(400);
     expect(await rowCounts()).toEqual(before);

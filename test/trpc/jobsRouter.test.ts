@@ -47,7 +47,7 @@ describe('jobs.enqueue', () => {
   it('lets a member enqueue member types, which the domain then judges (an unknown export entity type)', async () => {
     expect(await refusal(as(member).jobs.enqueue({ type: 'export-data', payload: { entityType: 'users', format: 'csv' } }))).toEqual({
       code: 'BAD_REQUEST',
-      jobwireCode: 'VALIDATION_FAILED',
+      jobwireCode: 'VALIDATION_ERROR',
     });
   });
 
@@ -99,6 +99,6 @@ describe('jobs.schedule and jobs.schedules', () => {
 
   it('refuses an unknown time zone with BAD_REQUEST', async () => {
     const bad = as(admin).jobs.schedule({ type: 'send-email', cron: '0 9 * * 1', payload: email, timezone: 'Mars/Olympus' });
-    expect(await refusal(bad)).toEqual({ code: 'BAD_REQUEST', jobwireCode: 'VALIDATION_FAILED' });
+    expect(await refusal(bad)).toEqual({ code: 'BAD_REQUEST', jobwireCode: 'VALIDATION_ERROR' });
   });
 });

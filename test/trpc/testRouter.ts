@@ -38,11 +38,11 @@ export const testRouter = router({
       case 'transition':
         throw new InvalidTransitionError('Job is processing; only failed or cancelled jobs can be retried');
       case 'unknownType':
-        throw new JobError('UNKNOWN_JOB_TYPE', 'Unknown job type "nope"');
+        throw new JobError('Unknown job type "nope"', 'UNKNOWN_JOB_TYPE');
       case 'rateLimited':
-        throw new JobError('RATE_LIMITED', 'Slow down');
+        throw new JobError('Slow down', 'RATE_LIMITED');
       case 'publish':
-        throw new JobError('PUBLISH_FAILED', 'qstash said 500 with token abc');
+        throw new JobError('qstash said 500 with token abc', 'PUBLISH_FAILED');
     }
   }),
   ticks: protectedProcedure.input(z.object({ count: z.number().int().max(10) })).subscription(async function* ({ ctx, input }) {

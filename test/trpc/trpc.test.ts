@@ -55,14 +55,14 @@ describe('error formatter over HTTP', () => {
     // @ts-expect-error deliberately wrong input
     const error = await failure(client().echo.mutate({ name: 'x', count: 'many' }));
     expect(error.data?.code).toBe('BAD_REQUEST');
-    expect(error.data?.jobwireCode).toBe('VALIDATION_FAILED');
+    expect(error.data?.jobwireCode).toBe('VALIDATION_ERROR');
     expect(error.data?.zodError?.fieldErrors).toEqual({ name: [expect.any(String)], count: [expect.any(String)] });
     expect(error.data).not.toHaveProperty('stack');
   });
 
   it('reports a JobValidationError as BAD_REQUEST in the same zodError shape', async () => {
     const error = await failure(client().fail.query('validation'));
-    expect(error.data).toMatchObject({ code: 'BAD_REQUEST', jobwireCode: 'VALIDATION_FAILED' });
+    expect(error.data).toMatchObject({ code: 'BAD_REQUEST', jobwireCode: 'VALIDATION_ERROR' });
     expect(error.data?.zodError).toEqual({ formErrors: ['root problem'], fieldErrors: { to: ['Invalid email address'] } });
   });
 

@@ -94,7 +94,7 @@ describe('jobs router before the domain', () => {
     const client = await clientAs({ ...member, role: 'admin' });
     // @ts-expect-error deliberately wrong: `to` is not an email and `data.name` is missing
     const error = await errorOf(client.jobs.enqueue.mutate({ type: 'send-email', payload: { to: 'nope', template: 'welcome', data: {} } }));
-    expect(error).toMatchObject({ code: 'BAD_REQUEST', jobwireCode: 'VALIDATION_FAILED' });
+    expect(error).toMatchObject({ code: 'BAD_REQUEST', jobwireCode: 'VALIDATION_ERROR' });
     expect(error?.zodError?.fieldErrors.payload?.length).toBe(2);
     expect((await errorOf(client.jobs.get.query({ jobId: 'not-a-uuid' })))?.zodError?.fieldErrors).toHaveProperty('jobId');
     expect((await errorOf(client.jobs.list.query({ limit: 101 })))?.zodError?.fieldErrors).toHaveProperty('limit');

@@ -3,7 +3,7 @@
  * inputs. A procedure the router gains without a row here fails `auth.test.ts` ("covers every
  * procedure"), so new routes join every group by adding one row.
  */
-import { getJobConfig, JOB_CATALOGUE, JOB_TYPES, type JobType } from '../../../shared/catalogue.ts';
+import { jobTypeConfig, JOB_CATALOGUE, JOB_TYPE_LIST, type JobType } from '../../../shared/catalogue.ts';
 import { MAX_PAYLOAD_BYTES, MAX_PAYLOAD_DEPTH } from '../../../shared/jobApi.ts';
 import { WORKER_BODY_BYTES } from '../../../server/http/createApp.ts';
 import type { ProcedureType } from './securityServer.ts';
@@ -34,7 +34,7 @@ export interface ProcedureCase {
   valid: unknown;
   /** The job or schedule an input names: `input(id)` builds it (tenancy group). */
   target?: { kind: 'job' | 'schedule' | 'webhookEvent' | 'file'; input: (id: string) => unknown };
-  /** Inputs the schema must refuse with BAD_REQUEST / VALIDATION_FAILED (input group). */
+  /** Inputs the schema must refuse with BAD_REQUEST / VALIDATION_ERROR (input group). */
   invalid: [name: string, input: unknown][];
 }
 
@@ -164,8 +164,8 @@ export interface HttpRoute {
  * added here as they land: `{ method: 'POST', path: '/api/stripe/webhook', kind: 'webhook', bodyLimitBytes }`.
  */
 export const HTTP_ROUTES: HttpRoute[] = [
-  ...JOB_TYPES.filter((type) => getJobConfig(type).availability === 'available').map(
-    (type) => ({ method: 'POST', path: `/api/jobs/${getJobConfig(type).endpoint}`, kind: 'worker', bodyLimitBytes: WORKER_BODY_BYTES, unsignedStatus: 401 }) as const,
+  ...JOB_TYPE_LIST.filter((type) => jobTypeConfig(type).availability === 'available').map(
+    (type) => ({ method: 'POST', path: jobTypeConfig(type).endpoint, kind: 'worker', bodyLimitBytes: WORKER_BODY_BYTES, unsignedStatus: 401 }) as const,
   ),
   // Stripe's convention for a bad signature is 400; generic sources answer 401.
   { method: 'POST', path: '/api/stripe/webhook', kind: 'webhook', bodyLimitBytes: WORKER_BODY_BYTES, unsignedStatus: 400, jsonOnly: true },
@@ -178,4 +178,4 @@ export const HTTP_ROUTES: HttpRoute[] = [
 export const WORKER_ROUTES = HTTP_ROUTES.filter((r) => r.kind === 'worker');
 
 /** Every catalogue endpoint, routed or not: signatures for any of them must not open another. */
-export const ALL_WORKER_PATHS = Object.values(JOB_CATALOGUE).map((config) => `/api/jobs/${config.endpoint}`);
+export const ALL_WORKER_PATHS = Object.values(JOB_CATALOGUE).map((config) => config.endpoint);
