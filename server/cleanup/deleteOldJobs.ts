@@ -29,12 +29,12 @@ export async function deleteOldJobs(db: Db, opts: BatchedDelete): Promise<{ jobs
     // Events are deleted explicitly (not left to ON DELETE CASCADE) so they can be counted.
     const [batch] = await queryRows<{ jobs: number; events: number }>(db, sql`
       WITH doomed AS (
-        SELECT id FROM job_executions
+        SELECT job_id FROM job_executions
         WHERE status IN (${terminal}) AND completed_at < ${opts.cutoff.toISOString()}::timestamptz ${byOrg}
         LIMIT ${batchSize} FOR UPDATE SKIP LOCKED
       ),
-      events AS (DELETE FROM job_events WHERE job_id IN (SELECT id FROM doomed) RETURNING 1),
-      jobs AS (DELETE FROM job_executions WHERE id IN (SELECT id FROM doomed) RETURNING 1)
+      events AS (DELETE FROM job_events WHERE job_id IN (SELECT job_id FROM doomed) RETURNING 1),
+      jobs AS (DELETE FROM job_executions WHERE job_id IN (SELECT job_id FROM doomed) RETURNING 1)
       SELECT (SELECT count(*) FROM jobs)::int AS jobs, (SELECT count(*) FROM events)::int AS events`);
     jobsDeleted += batch?.jobs ?? 0;
     eventsDeleted += batch?.events ?? 0;

@@ -55,10 +55,10 @@ export async function computeJobStats(db: DbOrTx, range: StatsRange): Promise<Jo
   const inRange = sql`organization_id = ${org} AND created_at >= ${from}::timestamptz AND created_at < ${until}::timestamptz`;
 
   const counts = await queryRows<CountRow>(db, sql`
-    SELECT type, status, count(*)::int AS n FROM job_executions WHERE ${inRange} GROUP BY type, status`);
+    SELECT job_type AS type, status, count(*)::int AS n FROM job_executions WHERE ${inRange} GROUP BY job_type, status`);
   const durations = await queryRows<DurationRow>(db, sql`
     SELECT type, avg(ms)::float8 AS avg_ms, percentile_cont(0.95) WITHIN GROUP (ORDER BY ms)::float8 AS p95_ms
-    FROM (SELECT type, extract(epoch FROM completed_at - started_at)::float8 * 1000 AS ms
+    FROM (SELECT job_type AS type, extract(epoch FROM completed_at - started_at)::float8 * 1000 AS ms
           FROM job_executions WHERE ${inRange} AND status = 'completed' AND started_at IS NOT NULL) d
     GROUP BY GROUPING SETS ((type), ())`);
   const daily = await queryRows<DailyCount>(db, sql`

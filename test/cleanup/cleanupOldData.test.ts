@@ -29,7 +29,7 @@ async function addEvents(ids: string[], perJob: number) {
   for (let i = 0; i < perJob; i++) {
     await t.server.database.db.execute(sql`
       INSERT INTO job_events (job_id, organization_id, type, status, retry_count, max_retries)
-      SELECT id, organization_id, type, status, 0, 0 FROM job_executions WHERE id IN ${ids}`);
+      SELECT job_id, organization_id, job_type, status, 0, 0 FROM job_executions WHERE job_id IN ${ids}`);
   }
 }
 
