@@ -1,4 +1,5 @@
-import { sendPaymentFailedEmailAsync, sendSubscriptionCreatedEmailAsync } from '../email/emailHelpers.ts';
+import { enqueueTemplateEmail } from '../email/emailHelpers.ts';
+import { minorUnitsToDecimal } from '../email/templates/format.ts';
 import type { Dispatcher } from '../jobs/dispatcher.ts';
 import { displayName, type CheckoutSession, type Invoice } from './stripeObjects.ts';
 
@@ -10,6 +11,9 @@ export interface BillingEmailOptions {
 
 const isoDate = (date: Date) => date.toISOString().slice(0, 10);
 
+/** Stripe's minor-unit amount → the template's decimal string plus its currency (`2999, 'usd'` → `'29.99'`, shown `$29.99`). */
+const money = (amount: number, currency: string) => ({ amount: minorUnitsToDecimal(amount, currency), currency });
+
 /** Enqueues `subscriptionCreated` to the checkout's customer; resolves with the job id, or null without an email address. */
 export async function enqueueSubscriptionCreatedEmail(
   dispatcher: Dispatcher,
@@ -18,14 +22,16 @@ export async function enqueueSubscriptionCreatedEmail(
 ): Promise<string | null> {
   const to = session.customer_details?.email ?? session.customer_email;
   if (!to) return null;
-  const data = {
-    name: displayName(session.customer_details?.name, to),
+  const { amount, currency } = money(session.amount_total ?? 0, session.currency ?? 'usd');
+  const payload = {
+    to,
+    recipientName: displayName(session.customer_details?.name, to),
     planName: details.planName,
-    amount: session.amount_total ?? 0,
-    currency: session.currency ?? 'usd',
+    amount,
+    currency,
     ...(details.nextBillingDate ? { nextBillingDate: isoDate(details.nextBillingDate) } : {}),
   };
-  return sendSubscriptionCreatedEmailAsync(dispatcher, to, data, { organizationId: details.organizationId, idempotencyKey: details.idempotencyKey });
+  return enqueueTemplateEmail(dispatcher, 'subscriptionCreated', payload, { organizationId: details.organizationId }, { idempotencyKey: details.idempotencyKey });
 }
 
 /**
@@ -38,14 +44,16 @@ export async function enqueuePaymentFailedEmail(
   details: BillingEmailOptions & { fallbackUpdatePaymentUrl?: string | undefined },
 ): Promise<string | null> {
   const to = invoice.customer_email;
-  const updatePaymentUrl = invoice.hosted_invoice_url ?? details.fallbackUpdatePaymentUrl;
-  if (!to || !updatePaymentUrl) return null;
-  const data = {
-    name: displayName(invoice.customer_name, to),
-    amount: invoice.amount_due,
-    currency: invoice.currency,
-    updatePaymentUrl,
+  const paymentDetailsUrl = invoice.hosted_invoice_url ?? details.fallbackUpdatePaymentUrl;
+  if (!to || !paymentDetailsUrl) return null;
+  const { amount, currency } = money(invoice.amount_due, invoice.currency);
+  const payload = {
+    to,
+    recipientName: displayName(invoice.customer_name, to),
+    amountDue: amount,
+    currency,
+    paymentDetailsUrl,
     ...(invoice.next_payment_attempt ? { nextRetryDate: isoDate(new Date(invoice.next_payment_attempt * 1000)) } : {}),
   };
-  return sendPaymentFailedEmailAsync(dispatcher, to, data, { organizationId: details.organizationId, idempotencyKey: details.idempotencyKey });
+  return enqueueTemplateEmail(dispatcher, 'paymentFailed', payload, { organizationId: details.organizationId }, { idempotencyKey: details.idempotencyKey });
 }

@@ -1,52 +1,73 @@
 /**
- * Named helpers for the seven templates: `send*EmailAsync` enqueues a `send-email` job (retried,
- * visible in the dashboard); `send*Email` renders and sends at once, without a job.
+ * The seed's email helpers, one pair per template, acting on the default running server:
+ * `send*EmailAsync(payload, metadata?, options?)` enqueues a `send-email` job (retried, visible
+ * in the dashboard) and resolves with its id; `send*Email(payload)` renders and sends at once,
+ * without a job. A payload is the template's fields plus `to` (and optional `replyTo`), flat.
  */
 import { randomUUID } from 'node:crypto';
 import { SendEmailPayload, type EmailTemplate, type EmailTemplateData } from '../../shared/email.ts';
 import type { JobPayloadInput } from '../../shared/catalogue.ts';
-import type { JobMetadata } from '../../shared/jobApi.ts';
+import type { BaseJobMetadata } from '../../shared/jobApi.ts';
+import { defaultServer } from '../defaultServer.ts';
+import type { DispatchOptions } from '../jobs/dispatcher.ts';
 import { JobValidationError } from '../jobs/errors.ts';
 import type { EmailSender } from './emailSender.ts';
 import { renderEmail } from './renderEmail.ts';
 
 export type SendEmailPayloadInput = JobPayloadInput<'send-email'>;
 
+/** A helper's payload as the seed writes it: the recipient and the template's fields, flat. */
+export type EmailHelperPayload<T extends EmailTemplate> = { to: string; replyTo?: string | undefined } & EmailTemplateData<T>;
+
 /** The one Dispatcher method the helpers need; the real Dispatcher satisfies it structurally. */
 export interface EmailDispatcher {
   /** Resolves with the job id. */
-  enqueue(type: 'send-email', payload: SendEmailPayloadInput, metadata?: JobMetadata, options?: { idempotencyKey?: string }): Promise<string>;
+  enqueue(type: 'send-email', payload: SendEmailPayloadInput, metadata?: BaseJobMetadata, options?: DispatchOptions): Promise<string>;
 }
 
-/** Who the job belongs to, plus the email's reply-to and the enqueue idempotency key. */
-export interface EnqueueEmailOptions extends JobMetadata {
-  replyTo?: string;
-  /** Enqueueing twice with one key creates one job, e.g. `welcome:<userId>`. */
-  idempotencyKey?: string;
-}
-
-/** The `send-email` payload of one template, as callers write it. */
+/** The `send-email` payload of one template. */
 type TemplatePayloadInput<T extends EmailTemplate> = Extract<SendEmailPayloadInput, { template: T }>;
 
-function payloadOf<T extends EmailTemplate>(template: T, to: string, data: EmailTemplateData<T>) {
+/** `{ to, replyTo?, ...fields }` → the job payload `{ template, to, replyTo?, data: fields }`. */
+export function templatePayload<T extends EmailTemplate>(template: T, payload: EmailHelperPayload<T>): TemplatePayloadInput<T> {
+  const { to, replyTo, ...data } = payload;
   // Safe: for a single T this is exactly that template's variant of the union; TypeScript
-  // cannot narrow a union by a generic discriminant.
-  return { template, to, data } as TemplatePayloadInput<T>;
+  // cannot narrow a union by a generic discriminant. The schema checks `data` at enqueue/send.
+  const job = replyTo === undefined ? { template, to, data } : { template, to, replyTo, data };
+  return job as unknown as TemplatePayloadInput<T>;
 }
 
-/** Enqueues a `send-email` job; resolves with its job id. */
-export async function enqueueEmail(dispatcher: EmailDispatcher, payload: SendEmailPayloadInput, options: EnqueueEmailOptions = {}): Promise<string> {
-  const { replyTo, idempotencyKey, ...metadata } = options;
-  const withReplyTo = replyTo ? { ...payload, replyTo } : payload;
-  return dispatcher.enqueue('send-email', withReplyTo, metadata, idempotencyKey ? { idempotencyKey } : undefined);
+/** Enqueues a `send-email` job on `dispatcher`; resolves with its job id. */
+export async function enqueueEmail(
+  dispatcher: EmailDispatcher,
+  payload: SendEmailPayloadInput,
+  metadata?: BaseJobMetadata,
+  options?: DispatchOptions,
+): Promise<string> {
+  return dispatcher.enqueue('send-email', payload, metadata, options);
 }
 
-/** Renders and sends one email now, without a job: no retries, nothing in the dashboard. */
+/** Enqueues one template's email on `dispatcher` from a flat helper payload (what billing uses). */
+export async function enqueueTemplateEmail<T extends EmailTemplate>(
+  dispatcher: EmailDispatcher,
+  template: T,
+  payload: EmailHelperPayload<T>,
+  metadata?: BaseJobMetadata,
+  options?: DispatchOptions,
+): Promise<string> {
+  return enqueueEmail(dispatcher, templatePayload(template, payload), metadata, options);
+}
+
+/**
+ * Renders and sends one email now, without a job: no retries, nothing in the dashboard.
+ * Throws `JobValidationError` (nothing sent) when the payload does not match its template.
+ */
 export async function sendEmailNow(sender: EmailSender, from: string, payload: SendEmailPayloadInput): Promise<{ id: string }> {
   const parsed = SendEmailPayload.safeParse(payload);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => ({ path: i.path, message: i.message, code: i.code }));
-    throw new JobValidationError(`Invalid ${payload.template} email: ${issues.map((i) => i.message).join('; ')}`, issues);
+    const summary = issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
+    throw new JobValidationError(`Invalid ${String(payload.template)} email: ${summary}`, issues);
   }
   const { to, replyTo, template } = parsed.data;
   return sender.send({
@@ -62,22 +83,32 @@ export async function sendEmailNow(sender: EmailSender, from: string, payload: S
 
 const enqueueTemplate =
   <T extends EmailTemplate>(template: T) =>
-  (dispatcher: EmailDispatcher, to: string, data: EmailTemplateData<T>, options?: EnqueueEmailOptions): Promise<string> =>
-    enqueueEmail(dispatcher, payloadOf(template, to, data), options);
+  async (payload: EmailHelperPayload<T>, metadata?: BaseJobMetadata, options?: DispatchOptions): Promise<string> =>
+    enqueueTemplateEmail(defaultServer().dispatcher, template, payload, metadata, options);
 
 const sendTemplateNow =
   <T extends EmailTemplate>(template: T) =>
-  (sender: EmailSender, from: string, to: string, data: EmailTemplateData<T>): Promise<{ id: string }> =>
-    sendEmailNow(sender, from, payloadOf(template, to, data));
+  async (payload: EmailHelperPayload<T>): Promise<{ id: string }> => {
+    const { email } = defaultServer();
+    return sendEmailNow(email.sender, email.from, templatePayload(template, payload));
+  };
 
+/** `{ to, recipientName?, loginUrl?, replyTo? }` */
 export const sendWelcomeEmailAsync = enqueueTemplate('welcome');
+/** `{ to, recipientName, resetUrl, expiresInMinutes?, replyTo? }` */
 export const sendPasswordResetEmailAsync = enqueueTemplate('passwordReset');
+/** `{ to, recipientName, changedAt?, supportUrl?, replyTo? }` */
 export const sendPasswordChangedEmailAsync = enqueueTemplate('passwordChanged');
+/** `{ to, recipientName, newEmail, confirmationUrl, replyTo? }` */
 export const sendEmailChangeEmailAsync = enqueueTemplate('emailChange');
+/** `{ to, recipientName, inviterName, organizationName, invitationUrl, role?, replyTo? }` */
 export const sendTeamInvitationEmailAsync = enqueueTemplate('teamInvitation');
+/** `{ to, recipientName, planName, amount: '29.99', currency?, dashboardUrl?, nextBillingDate?, replyTo? }` */
 export const sendSubscriptionCreatedEmailAsync = enqueueTemplate('subscriptionCreated');
+/** `{ to, recipientName, amountDue: '29.99', currency?, paymentDetailsUrl, nextRetryDate?, replyTo? }` */
 export const sendPaymentFailedEmailAsync = enqueueTemplate('paymentFailed');
 
+/** Blocks until the email is sent; resolves with the provider's message id. */
 export const sendWelcomeEmail = sendTemplateNow('welcome');
 export const sendPasswordResetEmail = sendTemplateNow('passwordReset');
 export const sendPasswordChangedEmail = sendTemplateNow('passwordChanged');

@@ -39,9 +39,11 @@ describe('checkout.session.completed, end to end', () => {
     const [mail] = await waitFor(async () => ((await mailTo('grace@example.com')).length > 0 ? mailTo('grace@example.com') : undefined));
     expect(mail?.subject).toMatch(/subscription|team/i);
     expect(mail?.html).toContain('Grace Hopper');
-    // The email job belongs to the subscription's organization.
+    expect(mail?.text).toContain('Amount: $29.00');
+    // The email job belongs to the subscription's organization; Stripe's cents become the template's decimal string.
     const [emailJob] = await db().select().from(jobExecutions).where(eq(jobExecutions.idempotencyKey, `stripe:${event.id}:email`));
     expect(emailJob).toMatchObject({ type: 'send-email', organizationId: 7 });
+    expect(emailJob?.payload).toMatchObject({ template: 'subscriptionCreated', to: 'grace@example.com', data: { recipientName: 'Grace Hopper', planName: 'Team', amount: '29.00', currency: 'usd' } });
   });
 
   it('turns a replayed event into no second job and no second email', async () => {
@@ -114,8 +116,13 @@ describe('the other handled events', () => {
     const mail = await waitFor(async () => (await mailTo('payer@example.com')).find((m) => /payment/i.test(m.subject)));
     expect(mail.html).toContain('https://invoice.stripe.com/i/acct_test/test_123');
     expect(mail.text).toMatch(/49/);
+    expect(mail.subject).toContain('$49.00');
     const [emailJob] = await db().select().from(jobExecutions).where(and(eq(jobExecutions.type, 'send-email'), eq(jobExecutions.idempotencyKey, `stripe:${failed.id}:email`)));
     expect(emailJob?.organizationId).toBe(11);
+    expect(emailJob?.payload).toMatchObject({
+      template: 'paymentFailed',
+      data: { recipientName: 'Ada Lovelace', amountDue: '49.00', currency: 'usd', paymentDetailsUrl: 'https://invoice.stripe.com/i/acct_test/test_123' },
+    });
   });
 
   it('completes other event types as ignored', async () => {

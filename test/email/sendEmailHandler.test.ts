@@ -20,6 +20,7 @@ function context(overrides: { jobId?: string; signal?: AbortSignal; log?: Logger
   return {
     jobId: overrides.jobId ?? '00000000-0000-4000-8000-000000000001',
     type: 'send-email',
+    payload: resetPayload(),
     attempt: 1,
     maxRetries: 3,
     organizationId: 1,
@@ -36,7 +37,7 @@ const resetPayload = (to = 'ada.lovelace@example.com'): JobPayload<'send-email'>
     to,
     replyTo: 'support@jobwire.dev',
     template: 'passwordReset',
-    data: { name: 'Ada', resetUrl: 'https://app.example.com/reset?token=secret-token' },
+    data: { recipientName: 'Ada', resetUrl: 'https://app.example.com/reset?token=secret-token' },
   });
 
 describe('createSendEmailHandler', () => {

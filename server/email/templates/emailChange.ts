@@ -1,15 +1,16 @@
 import type { TemplateContent } from './emailContent.ts';
+import { greeting } from './format.ts';
 
-export const emailChangeEmail: TemplateContent<'emailChange'> = ({ name, newEmail, confirmUrl }, { productName }) => ({
+export const emailChangeEmail: TemplateContent<'emailChange'> = ({ recipientName, newEmail, confirmationUrl }, { productName }) => ({
   subject: `Confirm your new ${productName} email address`,
   preheader: `Confirm ${newEmail} as your new email address.`,
   heading: 'Confirm your new email address',
   paragraphs: [
-    `Hi ${name},`,
+    greeting(recipientName),
     `You asked to change the email address of your ${productName} account to ${newEmail}. Confirm the change to start using it.`,
   ],
   details: [['New email address', newEmail]],
-  action: { label: 'Confirm email address', url: confirmUrl },
+  action: { label: 'Confirm email address', url: confirmationUrl },
   notes: [
     'Until you confirm, we keep using your current address.',
     "If you didn't request this change, ignore this email and your address stays the same.",

@@ -1,12 +1,12 @@
 import type { TemplateContent } from './emailContent.ts';
-import { formatDateTime } from './format.ts';
+import { formatDateTime, greeting } from './format.ts';
 
-export const passwordChangedEmail: TemplateContent<'passwordChanged'> = ({ name, changedAt, supportUrl }, { productName }) => ({
+export const passwordChangedEmail: TemplateContent<'passwordChanged'> = ({ recipientName, changedAt, supportUrl }, { productName }) => ({
   subject: `Your ${productName} password was changed`,
   preheader: 'If you made this change, no action is needed.',
   heading: 'Your password was changed',
   paragraphs: [
-    `Hi ${name},`,
+    greeting(recipientName),
     `The password of your ${productName} account was just changed. If you made this change, no action is needed.`,
     supportUrl
       ? "If you didn't change it, reset your password right away and contact our support team."

@@ -1,12 +1,12 @@
 import type { TemplateContent } from './emailContent.ts';
-import { formatMinutes } from './format.ts';
+import { formatMinutes, greeting } from './format.ts';
 
-export const passwordResetEmail: TemplateContent<'passwordReset'> = ({ name, resetUrl, expiresInMinutes }, { productName }) => ({
+export const passwordResetEmail: TemplateContent<'passwordReset'> = ({ recipientName, resetUrl, expiresInMinutes }, { productName }) => ({
   subject: `Reset your ${productName} password`,
   preheader: `This link expires in ${formatMinutes(expiresInMinutes)}.`,
   heading: 'Reset your password',
   paragraphs: [
-    `Hi ${name},`,
+    greeting(recipientName),
     `We received a request to reset the password of your ${productName} account. Choose a new password with the button below.`,
   ],
   action: { label: 'Reset password', url: resetUrl },

@@ -1,15 +1,15 @@
 import type { TemplateContent } from './emailContent.ts';
-import { formatDate, formatMoney } from './format.ts';
+import { formatAmount, formatDate, greeting } from './format.ts';
 
 export const paymentFailedEmail: TemplateContent<'paymentFailed'> = (data, { productName }) => {
-  const { name, amount, currency, updatePaymentUrl, nextRetryDate } = data;
-  const price = formatMoney(amount, currency);
+  const { recipientName, amountDue, currency, paymentDetailsUrl, nextRetryDate } = data;
+  const price = formatAmount(amountDue, currency);
   return {
     subject: `Action needed: your ${productName} payment of ${price} failed`,
     preheader: 'Update your payment method to keep your subscription active.',
     heading: "Your payment didn't go through",
     paragraphs: [
-      `Hi ${name},`,
+      greeting(recipientName),
       `We couldn't charge ${price} to your payment method on file.`,
       nextRetryDate
         ? `We'll try again on ${formatDate(nextRetryDate)}. Update your payment method before then to keep your subscription active.`
@@ -19,7 +19,7 @@ export const paymentFailedEmail: TemplateContent<'paymentFailed'> = (data, { pro
       ['Amount due', price],
       ['Next attempt', nextRetryDate && formatDate(nextRetryDate)],
     ],
-    action: { label: 'Update payment method', url: updatePaymentUrl },
+    action: { label: 'Update payment method', url: paymentDetailsUrl },
     notes: ['If you have already updated your payment details, you can ignore this email.'],
   };
 };

@@ -1,19 +1,19 @@
 import type { TemplateContent } from './emailContent.ts';
-import { formatDate, formatMoney } from './format.ts';
+import { formatAmount, formatDate, greeting } from './format.ts';
 
 export const subscriptionCreatedEmail: TemplateContent<'subscriptionCreated'> = (data, { productName }) => {
-  const { name, planName, amount, currency, nextBillingDate } = data;
-  const price = formatMoney(amount, currency);
+  const { recipientName, planName, amount, currency, dashboardUrl, nextBillingDate } = data;
   return {
     subject: `Your ${productName} ${planName} subscription is active`,
     preheader: `Thanks for subscribing to ${planName}.`,
     heading: 'Thanks for subscribing',
-    paragraphs: [`Hi ${name},`, `Your subscription to the ${planName} plan is now active. Here is a summary for your records.`],
+    paragraphs: [greeting(recipientName), `Your subscription to the ${planName} plan is now active. Here is a summary for your records.`],
     details: [
       ['Plan', planName],
-      ['Amount', price],
+      ['Amount', formatAmount(amount, currency)],
       ['Next billing date', nextBillingDate && formatDate(nextBillingDate)],
     ],
+    action: dashboardUrl ? { label: 'Go to your dashboard', url: dashboardUrl } : undefined,
     notes: ['You can change or cancel your plan at any time from your billing settings.'],
   };
 };
