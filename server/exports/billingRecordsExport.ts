@@ -12,6 +12,8 @@ export const BillingRecordsExportFilters = z.strictObject({
 /** `billing-records`: the organization's Stripe subscriptions as last applied, oldest first. */
 export const billingRecordsExport = defineTableExport({
   description: "The organization's billing subscriptions",
+  // The organization's billing: admins only.
+  access: 'admin',
   table: t,
   organizationId: t.organizationId,
   keyset: [t.createdAt, t.stripeSubscriptionId],

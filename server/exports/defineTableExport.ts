@@ -1,10 +1,12 @@
 import { and, asc, count, desc, eq, sql, type SQL } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { z } from 'zod';
-import type { ExportEntity } from './exportRegistry.ts';
+import type { ExportAccess, ExportEntity } from './exportRegistry.ts';
 
 export interface TableExportSpec<F extends z.ZodType> {
   description: string;
+  /** Who may export it through the API; declared by every entity, so none is member-visible by omission. */
+  access: ExportAccess;
   table: PgTable;
   /** The tenant column: every query is restricted to the job's organization through it. */
   organizationId: PgColumn;
@@ -30,6 +32,7 @@ export function defineTableExport<F extends z.ZodType>(spec: TableExportSpec<F>)
   const keys = Object.fromEntries(spec.keyset.map((column, i) => [`k${i}`, column]));
   return {
     description: spec.description,
+    access: spec.access,
     columns: Object.keys(spec.columns),
     filters: spec.filters,
     async count(db, { organizationId, filters }) {

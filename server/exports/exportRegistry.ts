@@ -1,5 +1,9 @@
 import type { z } from 'zod';
+import type { EnqueueAccess } from '../../shared/catalogue.ts';
 import type { DbOrTx } from '../db/database.ts';
+
+/** Who may export an entity through the API: `member` (any role) or `admin`. Server code may export any. */
+export type ExportAccess = EnqueueAccess;
 
 /** Where the previous page ended: the keyset columns' values of its last row. */
 export type ExportCursor = readonly unknown[];
@@ -23,6 +27,8 @@ export interface ExportQuery<F> {
  */
 export interface ExportEntity<F extends z.ZodType = z.ZodType> {
   readonly description: string;
+  /** Checked at `jobs.enqueue` and `jobs.schedule`: a member asking for an `admin` entity is FORBIDDEN. */
+  readonly access: ExportAccess;
   /** Column names, in CSV header order; NDJSON objects use the same keys. */
   readonly columns: readonly string[];
   /** The filters this entity accepts (validated at enqueue and again when the job runs). */

@@ -23,6 +23,8 @@ export const JobsExportFilters = z
 /** `jobs`: the organization's job executions, newest first like `jobs.list` (same filters). */
 export const jobsExport = defineTableExport({
   description: "The organization's job executions",
+  // Members already read these jobs through jobs.get / jobs.list.
+  access: 'member',
   table: t,
   organizationId: t.organizationId,
   // Walks job_executions_org_created_idx (organization_id, created_at DESC, id DESC) in order.

@@ -16,6 +16,8 @@ export const WebhookEventsExportFilters = z.strictObject({
 /** `webhook-events`: the organization's received webhook events, newest first. */
 export const webhookEventsExport = defineTableExport({
   description: "The organization's received webhook events",
+  // Raw third-party payloads and headers: admins only, like the webhooks.* API.
+  access: 'admin',
   table: t,
   organizationId: t.organizationId,
   // Along webhook_events_org_received_idx (organization_id, received_at DESC).

@@ -5,7 +5,7 @@ import { createDefaultExportRegistry } from '../exports/createDefaultExportRegis
 import { createExportHandler } from '../exports/createExportHandler.ts';
 import type { ExportRegistry } from '../exports/exportRegistry.ts';
 import { resolveExport } from '../exports/resolveExport.ts';
-import type { PayloadChecks } from '../jobs/deps.ts';
+import type { PayloadAccess, PayloadChecks } from '../jobs/deps.ts';
 import type { HandlerRegistry } from '../jobs/handlers.ts';
 import type { Logger } from '../logger.ts';
 import { createReportHandler } from '../reports/createReportHandler.ts';
@@ -22,18 +22,19 @@ export interface DataJobsOptions {
   filesDir?: string | undefined;
   /** Another storage than the local disk (object storage …); overrides `filesDir`. */
   storage?: FileStorage | undefined;
-  /** Export entity types. Default the built-ins: `jobs`, `webhook-events`, `billing-records`. */
+  /** Export entity types. Default the built-ins: `jobs`, `webhook-events`, `billing-records`, `users`. */
   exportRegistry?: ExportRegistry | undefined;
 }
 
 /**
  * The export, report and cleanup job types with what they share: the file storage, the files
- * table behind downloads, and the export registry (also checked at enqueue time).
+ * table behind downloads, and the export registry (also checked at enqueue time, with its access).
  */
 export function createDataJobs(options: DataJobsOptions): {
   files: FilesDeps;
   handlers: Pick<HandlerRegistry, 'export-data' | 'generate-report' | 'cleanup-old-data'>;
   payloadChecks: PayloadChecks;
+  payloadAccess: PayloadAccess;
 } {
   const registry = options.exportRegistry ?? createDefaultExportRegistry();
   const files: FilesDeps = {
@@ -52,5 +53,7 @@ export function createDataJobs(options: DataJobsOptions): {
     },
     // An unknown entity type or bad filters is BAD_REQUEST at enqueue, not a job that fails later.
     payloadChecks: { 'export-data': (payload) => void resolveExport(registry, payload) },
+    // Each entity declares who may export it; an unknown one is left to payloadChecks (BAD_REQUEST).
+    payloadAccess: { 'export-data': ({ entityType }) => (registry.get(entityType)?.access === 'admin' ? `export entity "${entityType}"` : undefined) },
   };
 }

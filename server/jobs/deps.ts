@@ -52,12 +52,20 @@ export interface JobsDeps {
    * entity types and filters, which the shared schema cannot know). Throw `JobValidationError`.
    */
   payloadChecks?: PayloadChecks;
+  /** What in a payload only admins may ask for through the API (admin-only export entities); server code is never checked. */
+  payloadAccess?: PayloadAccess;
   /** Most schedules one organization may have (bounds `jobs.schedules.list`). Default 1,000, QStash's PAYG limit. */
   maxSchedulesPerOrganization?: number;
 }
 
 /** Per job type, a check of the parsed payload; default none. */
 export type PayloadChecks = { readonly [T in JobType]?: (payload: JobPayload<T>) => void };
+
+/**
+ * Per job type, given the parsed payload: a description of what in it only admins may use (e.g.
+ * `export entity "users"`), for the refusal's message; undefined when members may use it too.
+ */
+export type PayloadAccess = { readonly [T in JobType]?: (payload: JobPayload<T>) => string | undefined };
 
 /** QStash's default backoff: `min(86400, e^(2.5·n))` seconds (qstash-protocol.md §3). */
 export function qstashBackoff(retryCount: number): number {

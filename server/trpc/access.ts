@@ -2,6 +2,7 @@
 import { jobTypeConfig, type JobType } from '../../shared/catalogue.ts';
 import { ADMIN_ONLY_OPTIONS, type JobMetadata, type JobOptions } from '../../shared/jobApi.ts';
 import type { Caller } from '../auth/token.ts';
+import type { JobsDeps } from '../jobs/deps.ts';
 import { apiError } from './errors.ts';
 
 /** Members may enqueue or schedule only the catalogue's `member` types; admins any. */
@@ -15,6 +16,14 @@ export function assertMayUseOptions(caller: Caller, options: JobOptions | undefi
   if (caller.role === 'admin' || !options) return;
   const used = ADMIN_ONLY_OPTIONS.filter((name) => options[name] !== undefined);
   if (used.length > 0) throw apiError('FORBIDDEN_OPTION', `Only admins may set the option(s): ${used.join(', ')}`);
+}
+
+/** Some payloads need an admin where their type does not: admin-only export entities (`JobsDeps.payloadAccess`). */
+export function assertMayUsePayload(caller: Caller, deps: Pick<JobsDeps, 'payloadAccess'>, job: { type: JobType; payload: unknown }): void {
+  if (caller.role === 'admin') return;
+  // The input schema (or the stored schedule) holds this type's parsed payload.
+  const adminOnly = (deps.payloadAccess?.[job.type] as ((payload: unknown) => string | undefined) | undefined)?.(job.payload);
+  if (adminOnly) throw apiError('FORBIDDEN_PAYLOAD', `Only admins may use ${adminOnly}`);
 }
 
 /** Who a job belongs to: always the verified caller, never the input. */

@@ -6,6 +6,7 @@ import type { FilesDeps } from '../files/filesDeps.ts';
 import type { JobsDeps } from '../jobs/deps.ts';
 import type { Logger } from '../logger.ts';
 import type { RateLimiter } from '../security/rateLimiter.ts';
+import type { RecordUserSeen } from '../users/recordUserSeen.ts';
 
 /** What every procedure gets. `caller` is null until `protectedProcedure` proves otherwise. */
 export interface Context {
@@ -27,6 +28,8 @@ export interface CreateContextOptions {
   verifyToken: TokenVerifier;
   enqueueLimiter?: RateLimiter | null | undefined;
   files?: FilesDeps | undefined;
+  /** Records each verified caller in the user directory (`createRecordUserSeen`, throttled). Default none. */
+  recordUserSeen?: RecordUserSeen | undefined;
 }
 
 /** The part of the adapter's options the context reads (the Express adapter passes more). */
@@ -54,10 +57,11 @@ export function createInnerContext(opts: {
  * `Authorization: Bearer <jwt>`, or for SSE subscriptions (EventSource cannot send headers)
  * from `connectionParams.token`. An invalid token is treated as no token.
  */
-export function createContext({ deps, log, verifyToken, enqueueLimiter, files }: CreateContextOptions) {
+export function createContext({ deps, log, verifyToken, enqueueLimiter, files, recordUserSeen }: CreateContextOptions) {
   return async ({ req, info }: ContextRequest): Promise<Context> => {
     const token = bearerToken(req.headers.authorization) ?? subscriptionToken(info);
     const caller = token ? await verifyToken(token) : null;
+    if (caller) void recordUserSeen?.(caller); // not awaited: the request never waits for (or fails on) the directory
     return createInnerContext({ deps, log, caller, requestId: requestIdOf(req.headers), enqueueLimiter, files });
   };
 }

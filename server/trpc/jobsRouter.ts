@@ -5,7 +5,7 @@ import { getJob } from '../jobs/getJob.ts';
 import { listJobs } from '../jobs/listJobs.ts';
 import { retryJob } from '../jobs/retryJob.ts';
 import { createSchedule } from '../jobs/schedules.ts';
-import { assertMayUseOptions, assertMayUseType, metadataOf } from './access.ts';
+import { assertMayUseOptions, assertMayUsePayload, assertMayUseType, metadataOf } from './access.ts';
 import { jobEventProcedures } from './jobEventProcedures.ts';
 import { schedulesRouter } from './schedulesRouter.ts';
 import { rateLimitedProcedure } from './rateLimitedProcedure.ts';
@@ -22,6 +22,7 @@ export const jobsRouter = router({
   enqueue: rateLimitedProcedure.input(EnqueueInput).mutation(({ ctx, input }) => {
     assertMayUseType(ctx.caller, input.type);
     assertMayUseOptions(ctx.caller, input.options);
+    assertMayUsePayload(ctx.caller, ctx.deps, input);
     return enqueueJob(ctx.deps, {
       type: input.type,
       payload: input.payload,
@@ -41,6 +42,7 @@ export const jobsRouter = router({
 
   schedule: protectedProcedure.input(ScheduleInput).mutation(({ ctx, input }) => {
     assertMayUseType(ctx.caller, input.type);
+    assertMayUsePayload(ctx.caller, ctx.deps, input);
     return createSchedule(ctx.deps, {
       type: input.type,
       cron: input.cron,

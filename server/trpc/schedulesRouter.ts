@@ -1,18 +1,21 @@
 import { ScheduleIdInput } from '../../shared/jobApi.ts';
 import type { Caller } from '../auth/token.ts';
+import type { JobsDeps } from '../jobs/deps.ts';
 import { deleteSchedule, listSchedules, pauseSchedule, resumeSchedule, type ScheduleCheck } from '../jobs/schedules.ts';
-import { assertMayUseType } from './access.ts';
+import { assertMayUsePayload, assertMayUseType } from './access.ts';
 import { protectedProcedure, router } from './trpc.ts';
 
 /**
  * Acting on a schedule follows the rule for creating one: members may pause, resume or delete
- * only schedules of `member` job types (in their organization). Checked on the row the action
- * reads anyway; a schedule's type never changes after creation.
+ * only schedules of `member` job types and payloads (in their organization). Checked on the row
+ * the action reads anyway; a schedule's type and payload never change after creation.
  */
 const mayActOn =
-  (caller: Caller): ScheduleCheck =>
+  (caller: Caller, deps: JobsDeps): ScheduleCheck =>
   (schedule) => {
-    if (caller.role !== 'admin') assertMayUseType(caller, schedule.type);
+    if (caller.role === 'admin') return;
+    assertMayUseType(caller, schedule.type);
+    assertMayUsePayload(caller, deps, schedule);
   };
 
 const scheduleProcedure = protectedProcedure.input(ScheduleIdInput);
@@ -21,7 +24,7 @@ const scheduleProcedure = protectedProcedure.input(ScheduleIdInput);
 export const schedulesRouter = router({
   // Admins also see the built-in system schedules (no organization), read-only.
   list: protectedProcedure.query(({ ctx }) => listSchedules(ctx.deps.db, ctx.scope, { includeSystem: ctx.caller.role === 'admin' })),
-  pause: scheduleProcedure.mutation(({ ctx, input }) => pauseSchedule(ctx.deps, ctx.scope, input.scheduleId, mayActOn(ctx.caller))),
-  resume: scheduleProcedure.mutation(({ ctx, input }) => resumeSchedule(ctx.deps, ctx.scope, input.scheduleId, mayActOn(ctx.caller))),
-  delete: scheduleProcedure.mutation(({ ctx, input }) => deleteSchedule(ctx.deps, ctx.scope, input.scheduleId, mayActOn(ctx.caller))),
+  pause: scheduleProcedure.mutation(({ ctx, input }) => pauseSchedule(ctx.deps, ctx.scope, input.scheduleId, mayActOn(ctx.caller, ctx.deps))),
+  resume: scheduleProcedure.mutation(({ ctx, input }) => resumeSchedule(ctx.deps, ctx.scope, input.scheduleId, mayActOn(ctx.caller, ctx.deps))),
+  delete: scheduleProcedure.mutation(({ ctx, input }) => deleteSchedule(ctx.deps, ctx.scope, input.scheduleId, mayActOn(ctx.caller, ctx.deps))),
 });

@@ -4,6 +4,7 @@ import type { Handler } from 'express';
 import { MAX_BATCH_SIZE } from '../../shared/jobApi.ts';
 import type { Logger } from '../logger.ts';
 import { retryAfterSeconds } from '../security/rateLimitedError.ts';
+import { createRecordUserSeen } from '../users/recordUserSeen.ts';
 import { createContext, type Context, type CreateContextOptions } from './context.ts';
 import { appRouter } from './root.ts';
 
@@ -17,7 +18,8 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 export function createTrpcMiddleware(options: CreateContextOptions): Handler {
   return createExpressMiddleware({
     router: appRouter,
-    createContext: createContext(options),
+    // One user directory writer per app, so its throttle outlives requests.
+    createContext: createContext({ ...options, recordUserSeen: options.recordUserSeen ?? createRecordUserSeen({ db: options.deps.db, log: options.log }) }),
     maxBodySize: MAX_BODY_BYTES,
     maxBatchSize: MAX_BATCH_SIZE,
     responseMeta: ({ errors }) => {

@@ -116,25 +116,31 @@ describe('export-data', () => {
     expect(((await finished(41, failed.jobId)).result as { rowCount: number }).rowCount).toBe(4);
   });
 
-  it('exports webhook events of the organization', async () => {
+  it('exports webhook events of the organization (admin)', async () => {
     const db = t.server.database.db;
     const row = (n: number, organizationId: number) => ({
       id: crypto.randomUUID(), source: 'github', event: n % 2 ? 'push' : 'issues', deliveryId: `d-${organizationId}-${n}`, organizationId, payload: { n },
     });
     await db.insert(webhookEvents).values([row(1, 51), row(2, 51), row(3, 51), row(4, 52)]);
-    const member = await t.client({ organizationId: 51, role: 'member' });
-    const { jobId } = await member.jobs.enqueue.mutate({ type: 'export-data', payload: { entityType: 'webhook-events', format: 'json', filters: { event: 'push' } } });
+    const admin = await t.client({ organizationId: 51, role: 'admin' });
+    const { jobId } = await admin.jobs.enqueue.mutate({ type: 'export-data', payload: { entityType: 'webhook-events', format: 'json', filters: { event: 'push' } } });
     const result = (await finished(51, jobId)).result as { rowCount: number; downloadUrl: string };
     expect(result.rowCount).toBe(2);
     const lines = (await (await download(result.downloadUrl)).text()).trimEnd().split('\n').map((l) => JSON.parse(l) as { deliveryId: string });
     expect(lines.map((l) => l.deliveryId).sort()).toEqual(['d-51-1', 'd-51-3']);
   });
 
-  it('exports billing records of the organization', async () => {
+  it('exports billing records of the organization to admins only', async () => {
     const sub = (id: string, organizationId: number, status: string) => ({ stripeSubscriptionId: id, stripeCustomerId: `cus_${id}`, organizationId, status, plan: 'pro' });
     await t.server.database.db.insert(billingSubscriptions).values([sub('sub_a', 53, 'active'), sub('sub_b', 53, 'past_due'), sub('sub_c', 54, 'active')]);
+    const payload = { entityType: 'billing-records', format: 'csv', filters: { status: 'active' } } as const;
+    // Admin-only: a member is refused before anything is recorded.
     const member = await t.client({ organizationId: 53, role: 'member' });
-    const { jobId } = await member.jobs.enqueue.mutate({ type: 'export-data', payload: { entityType: 'billing-records', format: 'csv', filters: { status: 'active' } } });
+    const refused = await member.jobs.enqueue.mutate({ type: 'export-data', payload }).catch((e: unknown) => e);
+    expect(trpcCode(refused)).toBe('FORBIDDEN');
+    expect(await t.server.database.db.select().from(jobExecutions).where(eq(jobExecutions.organizationId, 53))).toEqual([]);
+    const admin = await t.client({ organizationId: 53, role: 'admin' });
+    const { jobId } = await admin.jobs.enqueue.mutate({ type: 'export-data', payload });
     const result = (await finished(53, jobId)).result as { rowCount: number; downloadUrl: string };
     expect(result.rowCount).toBe(1);
     const csv = await (await download(result.downloadUrl)).text();
@@ -144,9 +150,9 @@ describe('export-data', () => {
 
   it('refuses an unknown entity type or bad filters with BAD_REQUEST at enqueue, recording nothing', async () => {
     const member = await t.client({ organizationId: 61, role: 'member' });
-    const unknown = await member.jobs.enqueue.mutate({ type: 'export-data', payload: { entityType: 'users', format: 'csv' } }).catch((e: unknown) => e);
+    const unknown = await member.jobs.enqueue.mutate({ type: 'export-data', payload: { entityType: 'customers', format: 'csv' } }).catch((e: unknown) => e);
     expect(trpcCode(unknown)).toBe('BAD_REQUEST');
-    expect(String(unknown)).toMatch(/unknown export entity type "users"/i);
+    expect(String(unknown)).toMatch(/unknown export entity type "customers"/i);
     const badFilter = await member.jobs.enqueue
       .mutate({ type: 'export-data', payload: { entityType: 'jobs', format: 'csv', filters: { status: 'sleeping' } } })
       .catch((e: unknown) => e);

@@ -25,7 +25,7 @@ const admin: Caller = { userId: '1', organizationId: 40, role: 'admin' };
 const member: Caller = { userId: '2', organizationId: 40, role: 'member' };
 const outsider: Caller = { userId: '3', organizationId: 41, role: 'admin' };
 
-const email = { to: 'ada@example.com', template: 'welcome', data: { name: 'Ada' } } as const;
+const email = { to: 'ada@example.com', template: 'welcome', data: { recipientName: 'Ada' } } as const;
 const delayed = { type: 'send-email', payload: email, options: { delay: 3_600_000 } } as const;
 
 /** The tRPC code and shared code a call fails with. */
@@ -41,11 +41,13 @@ describe('jobs.enqueue', () => {
     expect(deduplicated).toBe(false);
     expect(await as(admin).jobs.get({ jobId })).toMatchObject({ jobId, status: 'pending', userId: '1', organizationId: 40 });
     const [row] = await t.server.database.db.select().from(jobExecutions).where(eq(jobExecutions.id, jobId));
-    expect(row?.metadata).toEqual({ userId: '1', organizationId: 40, correlationId: 'req-123' });
+    expect(row?.metadata).toEqual({ userId: '1', organizationId: 40, correlationId: 'req-123', createdAt: expect.any(String) });
+    // The seed's metadata.createdAt: the time of enqueue.
+    expect(Math.abs(Date.parse((row?.metadata as { createdAt: string }).createdAt) - row!.createdAt.getTime())).toBeLessThan(5_000);
   });
 
   it('lets a member enqueue member types, which the domain then judges (an unknown export entity type)', async () => {
-    expect(await refusal(as(member).jobs.enqueue({ type: 'export-data', payload: { entityType: 'users', format: 'csv' } }))).toEqual({
+    expect(await refusal(as(member).jobs.enqueue({ type: 'export-data', payload: { entityType: 'customers', format: 'csv' } }))).toEqual({
       code: 'BAD_REQUEST',
       jobwireCode: 'VALIDATION_ERROR',
     });
@@ -53,7 +55,7 @@ describe('jobs.enqueue', () => {
 
   it('refuses a member admin types and admin options', async () => {
     expect(await refusal(as(member).jobs.enqueue(delayed))).toEqual({ code: 'FORBIDDEN', jobwireCode: 'FORBIDDEN_JOB_TYPE' });
-    const withCallback = { type: 'export-data', payload: { entityType: 'users', format: 'csv' }, options: { callback: 'https://example.com/cb' } } as const;
+    const withCallback = { type: 'export-data', payload: { entityType: 'jobs', format: 'csv' }, options: { callback: 'https://example.com/cb' } } as const;
     expect(await refusal(as(member).jobs.enqueue(withCallback))).toEqual({ code: 'FORBIDDEN', jobwireCode: 'FORBIDDEN_OPTION' });
   });
 });
