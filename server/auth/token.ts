@@ -7,7 +7,8 @@ export const Caller = z.object({
   userId: z.string().regex(/^[0-9]{1,20}$/, 'userId must be a decimal string'),
   /** Organization id (the token's `org`); a Postgres `integer`. */
   organizationId: z.number().int().min(1).max(2_147_483_647),
-  role: z.enum(['member', 'admin']),
+  /** `operator` runs the service: cross-organization monitoring; in the jobs API, a member's rights. */
+  role: z.enum(['member', 'admin', 'operator']),
 });
 export type Caller = z.infer<typeof Caller>;
 

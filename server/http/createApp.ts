@@ -14,6 +14,7 @@ import { securityHeaders } from '../security/securityHeaders.ts';
 import { createTrpcMiddleware } from '../trpc/trpcMiddleware.ts';
 import { createWebhookIngress, type WebhookIngressOptions } from '../webhooks/webhookIngress.ts';
 import { createJobWorker, type SigningKeys } from './createJobWorker.ts';
+import { createJobHealthRoute } from './jobHealthRoute.ts';
 
 export interface AppDeps {
   jobs: JobsDeps;
@@ -66,6 +67,7 @@ export function createApp(deps: AppDeps): Express {
   // One verifier (and one JWKS cache) for downloads and /trpc alike.
   const verifyToken = createTokenVerifier({ secret: deps.authSecret, jwks: deps.security?.jwks });
   if (deps.files) app.get('/api/files/:fileId', createDownloadRoute(deps.files, verifyToken));
+  app.get('/api/admin/job-health', createJobHealthRoute(deps.jobs.db, verifyToken));
 
   app.use('/trpc', cors(deps.security?.corsOrigins ?? []));
   app.use(
