@@ -7,7 +7,6 @@ import { migrateDatabase } from './db/migrate.ts';
 import { createDevMailbox, type DevMailbox } from './email/devMailbox.ts';
 import type { EmailSender } from './email/emailSender.ts';
 import { createResendSender } from './email/resendSender.ts';
-import { createSendEmailHandler } from './email/sendEmailHandler.ts';
 import { QSTASH_DEV_CURRENT_SIGNING_KEY, QSTASH_DEV_NEXT_SIGNING_KEY, QSTASH_DEV_TOKEN } from './env.ts';
 import { createApp } from './http/createApp.ts';
 import type { SigningKeys } from './http/createJobWorker.ts';
@@ -15,6 +14,7 @@ import type { JobsDeps } from './jobs/deps.ts';
 import { createDispatcher, type Dispatcher } from './jobs/dispatcher.ts';
 import { startJobEventHub } from './jobs/eventHub.ts';
 import type { HandlerRegistry } from './jobs/handlers.ts';
+import { createHandlerRegistry, loadJobHandlers } from './jobs/loadJobHandlers.ts';
 import { startSweeper, type SweeperOptions } from './jobs/sweeper.ts';
 import type { Logger } from './logger.ts';
 import type { SecurityConfig } from './security/securityConfig.ts';
@@ -23,8 +23,6 @@ import { registerDefaultServer, unregisterDefaultServer } from './defaultServer.
 import { ensureDefaultSchedules } from './cleanup/ensureDefaultSchedules.ts';
 import type { ExportRegistry } from './exports/exportRegistry.ts';
 import { createDataJobs } from './files/createDataJobs.ts';
-import { createStripeWebhookHandler } from './billing/stripeWebhookHandler.ts';
-import { createProcessWebhookHandler } from './webhooks/processWebhookHandler.ts';
 import { createWebhookHandlers, type WebhookHandlers } from './webhooks/webhookHandlers.ts';
 import type { WebhookSource } from './webhooks/webhookSource.ts';
 
@@ -49,8 +47,10 @@ export interface ServerConfig {
   drainTimeoutMs?: number;
   /** Enqueue rate limit, CORS origins, JWKS; defaults in `SecurityConfig`. */
   security?: SecurityConfig;
-  /** Replace built-in handlers (tests, host apps). */
+  /** Replace built-in handlers (tests, host apps); each stands in for its type's handler file. */
   handlers?: Partial<HandlerRegistry>;
+  /** Folder of the handler files, one per job type (`<type>.ts`). Default `server/handlers/`. */
+  handlersDir?: URL | string | undefined;
   /** Where exports and reports are stored. Default `.data/files` (main.ts: `<DATA_DIR>/files`). */
   filesDir?: string | undefined;
   /** Export entity types: `createDefaultExportRegistry().register(...)`. Default the built-ins. */
@@ -105,6 +105,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
 
 async function start(config: ServerConfig, opened: Array<() => Promise<void>>): Promise<RunningServer> {
   const { log } = config;
+  // Before anything is opened: a job type without its handler file fails start-up at once.
+  const handlerDefinitions = await loadJobHandlers({ dir: config.handlersDir, overrides: config.handlers });
   const database = await openDatabase(config.database);
   opened.push(() => database.close());
   await migrateDatabase(database);
@@ -141,6 +143,7 @@ async function start(config: ServerConfig, opened: Array<() => Promise<void>>): 
     publicUrl,
     events,
     payloadChecks: dataJobs.payloadChecks,
+    payloadAccess: dataJobs.payloadAccess,
     ...(config.maxSchedulesPerOrganization ? { maxSchedulesPerOrganization: config.maxSchedulesPerOrganization } : {}),
     ...(config.backoff ? { backoff: config.backoff } : {}),
   };
@@ -148,13 +151,15 @@ async function start(config: ServerConfig, opened: Array<() => Promise<void>>): 
   const sender: EmailSender = config.email.resendApiKey
     ? createResendSender({ apiKey: config.email.resendApiKey, baseUrl: config.email.resendBaseUrl, logger: log })
     : mailbox!; // set whenever there is no Resend key
-  const handlers: HandlerRegistry = {
-    'send-email': createSendEmailHandler({ sender, from: config.email.from }),
-    ...dataJobs.handlers,
-    'process-webhook': createProcessWebhookHandler({ db: database.db, handlers: config.webhookHandlers ?? createWebhookHandlers() }),
-    'process-stripe-webhook': createStripeWebhookHandler({ jobs, updatePaymentUrl: config.stripe?.updatePaymentUrl }),
-    ...config.handlers,
-  };
+  const handlers = createHandlerRegistry(handlerDefinitions, {
+    jobs,
+    db: database.db,
+    log,
+    email: { sender, from: config.email.from },
+    dataJobs: dataJobs.handlers,
+    stripe: { updatePaymentUrl: config.stripe?.updatePaymentUrl },
+    webhookHandlers: config.webhookHandlers ?? createWebhookHandlers(),
+  });
 
   http.on('request', createApp({ jobs, handlers, signingKeys: qstash.signingKeys, authSecret: config.authSecret, log, security: config.security, webhooks: { stripe: config.stripe, sources: config.webhookSources }, files: dataJobs.files }));
   const sweeper = startSweeper(jobs, config.sweeper);

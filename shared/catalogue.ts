@@ -34,7 +34,8 @@ export const ProcessStripeWebhookPayload = z.object({
   eventType: z.string().min(1).max(200),
   /** The Stripe event's `data.object` (the checkout session, invoice or subscription). */
   eventData: JsonRecord,
-  ipAddress: z.string().max(64).optional(),
+  /** The sender's address as the route saw it; the seed passes `request.headers.get('x-forwarded-for')`, which may be null. */
+  ipAddress: z.string().max(256).nullish(),
   /** The Stripe event's `id` (`evt_…`). */
   eventId: z.string().min(1).max(255).optional(),
   /** The Stripe event's `created` (Unix seconds): orders updates of one subscription. Default: processing time. */
@@ -89,6 +90,8 @@ export interface JobTypeConfig<P extends z.ZodType = z.ZodType> {
    * until their handler lands.
    */
   readonly availability: 'available' | 'coming';
+  /** A payload the schema accepts: documentation, test fixtures and a starting point for forms. */
+  readonly example: unknown;
 }
 
 export const JOB_CATALOGUE = {
@@ -101,6 +104,7 @@ export const JOB_CATALOGUE = {
     description: 'Send a transactional email from one of the seven templates',
     enqueueAccess: 'admin',
     availability: 'available',
+    example: { template: 'welcome', to: 'user@example.com', data: { recipientName: 'John Doe' } },
   },
   'process-webhook': {
     type: 'process-webhook',
@@ -111,6 +115,7 @@ export const JOB_CATALOGUE = {
     description: 'Store and dispatch an incoming webhook event',
     enqueueAccess: 'admin',
     availability: 'available',
+    example: { source: 'github', event: 'push', data: { ref: 'refs/heads/main' } },
   },
   'process-stripe-webhook': {
     type: 'process-stripe-webhook',
@@ -121,6 +126,7 @@ export const JOB_CATALOGUE = {
     description: 'Apply a verified Stripe event to billing state',
     enqueueAccess: 'admin',
     availability: 'available',
+    example: { eventType: 'invoice.paid', eventData: { id: 'in_123', object: 'invoice' } },
   },
   'export-data': {
     type: 'export-data',
@@ -131,6 +137,7 @@ export const JOB_CATALOGUE = {
     description: "Export one of the organization's entities as CSV or NDJSON",
     enqueueAccess: 'member',
     availability: 'available',
+    example: { entityType: 'jobs', format: 'csv', filters: { createdAfter: '2025-01-01' } },
   },
   'generate-report': {
     type: 'generate-report',
@@ -141,6 +148,7 @@ export const JOB_CATALOGUE = {
     description: 'Generate an analytics report as PDF, CSV or JSON',
     enqueueAccess: 'member',
     availability: 'available',
+    example: { reportType: 'monthly-analytics', startDate: '2025-01-01', endDate: '2025-01-31', format: 'pdf' },
   },
   'cleanup-old-data': {
     type: 'cleanup-old-data',
@@ -151,6 +159,7 @@ export const JOB_CATALOGUE = {
     description: 'Delete terminal jobs and expired files older than the retention',
     enqueueAccess: 'admin',
     availability: 'available',
+    example: { retention: 30 },
   },
 } as const satisfies { [T in string]: JobTypeConfig & { type: T } };
 

@@ -14,15 +14,8 @@ export const UNKNOWN_JOB_ID = '00000000-0000-4000-8000-000000000000';
 export const MEMBER_ENQUEUE = { type: 'export-data', payload: { entityType: 'jobs', format: 'csv' }, options: { delay: 3_600_000 } } as const;
 const SCHEDULE = { type: 'export-data', cron: '0 3 * * *', payload: { entityType: 'jobs', format: 'csv' } } as const;
 
-/** A payload each job type's schema accepts (a new type without one fails to compile). */
-export const SAMPLE_PAYLOADS: Record<JobType, unknown> = {
-  'send-email': { to: 'someone@example.com', template: 'welcome', data: { name: 'Someone' } },
-  'process-webhook': { source: 'github', event: 'push', data: {} },
-  'process-stripe-webhook': { eventType: 'invoice.paid', eventData: {} },
-  'export-data': MEMBER_ENQUEUE.payload,
-  'generate-report': { reportType: 'job-summary', startDate: '2024-01-01', endDate: '2024-01-31', format: 'json' },
-  'cleanup-old-data': { retention: 30 },
-};
+/** A payload each job type's schema accepts: the catalogue's own example. */
+export const SAMPLE_PAYLOADS = Object.fromEntries(JOB_TYPE_LIST.map((type) => [type, JOB_CATALOGUE[type].example])) as Record<JobType, unknown>;
 
 const nested = (depth: number): unknown => (depth === 0 ? 'leaf' : { a: nested(depth - 1) });
 
