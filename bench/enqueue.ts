@@ -22,7 +22,7 @@ const concurrency = Number(values.concurrency);
 const server = await startBenchServer(values.postgres, { security: { enqueueRateLimit: parseRateLimit(values['rate-limit']) }, defaultSchedules: false });
 const client = createJobsClient({ url: `${server.url}/trpc`, token: await benchToken({ userId: '1', organizationId: 1, role: 'admin' }) });
 const enqueue = (i: number) =>
-  client.jobs.enqueue.mutate({ type: 'send-email', payload: { to: `b${i}@example.com`, template: 'welcome', data: { name: 'B' } }, options: { delay: 3_600_000 } });
+  client.jobs.enqueue.mutate({ type: 'send-email', payload: { to: `b${i}@example.com`, template: 'welcome', data: { recipientName: 'B' } }, options: { delay: 3_600_000 } });
 
 for (let i = 0; i < 50; i++) await enqueue(-i); // warm-up
 const latencies: number[] = [];

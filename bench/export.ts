@@ -17,6 +17,7 @@ import { openDatabase } from '../server/db/database.ts';
 import { migrateDatabase } from '../server/db/migrate.ts';
 import { createDataJobs } from '../server/files/createDataJobs.ts';
 import type { HandlerContext } from '../server/jobs/handlers.ts';
+import type { JobPayload } from '../shared/catalogue.ts';
 
 const { values } = parseArgs({ options: { rows: { type: 'string' }, format: { type: 'string' }, postgres: { type: 'string' } } });
 const ROWS = Number(values.rows ?? 1_000_000);
@@ -36,7 +37,7 @@ const seedStart = performance.now();
 for (let done = 0; done < ROWS; done += 100_000) {
   const n = Math.min(100_000, ROWS - done);
   await database.db.execute(sql`
-    INSERT INTO job_executions (id, type, status, payload, max_retries, timeout_ms, organization_id, user_id, published_at, created_at, updated_at, started_at, completed_at)
+    INSERT INTO job_executions (job_id, job_type, status, payload, max_retries, timeout_ms, organization_id, user_id, published_at, created_at, updated_at, started_at, completed_at)
     SELECT gen_random_uuid(), 'send-email', 'completed', jsonb_build_object('to', 'user' || i || '@example.com', 'template', 'welcome'), 0, 30000, ${ORG}, '1', now(),
            now() - (${ROWS}::int - i) * interval '1 second', now(), now(), now()
     FROM generate_series(${done}::int, ${done + n - 1}::int) AS i`);
@@ -59,14 +60,16 @@ const sampler = setInterval(() => {
 // The export's own job row (its file row references it).
 const jobId = randomUUID();
 await database.db.execute(sql`
-  INSERT INTO job_executions (id, type, status, payload, max_retries, timeout_ms, organization_id)
+  INSERT INTO job_executions (job_id, job_type, status, payload, max_retries, timeout_ms, organization_id)
   VALUES (${jobId}, 'export-data', 'processing', '{}'::jsonb, 0, 900000, NULL)`);
 
 const milestones: string[] = [];
 let nextMilestone = 0.1;
+const payload: JobPayload<'export-data'> = { entityType: 'jobs', format: FORMAT, filters: {} };
 const ctx: HandlerContext<'export-data'> = {
   jobId,
   type: 'export-data',
+  payload,
   attempt: 1,
   maxRetries: 0,
   organizationId: ORG,
@@ -82,7 +85,7 @@ const ctx: HandlerContext<'export-data'> = {
 };
 
 const start = performance.now();
-const result = (await handlers['export-data']({ entityType: 'jobs', format: FORMAT, filters: {} }, ctx)) as { rowCount: number; bytes: number };
+const result = (await handlers['export-data'](payload, ctx)) as { rowCount: number; bytes: number };
 const seconds = (performance.now() - start) / 1000;
 clearInterval(sampler);
 

@@ -34,7 +34,7 @@ async function runServer(): Promise<void> {
   const jobs = Number(values.jobs);
   const started = Date.now();
   for (let i = 0; i < jobs; i++) {
-    const { jobId } = await client.jobs.enqueue.mutate({ type: 'send-email', payload: { to: `b${i}@example.com`, template: 'welcome', data: { name: 'B' } } });
+    const { jobId } = await client.jobs.enqueue.mutate({ type: 'send-email', payload: { to: `b${i}@example.com`, template: 'welcome', data: { recipientName: 'B' } } });
     await waitForJob(client, jobId, { transport: 'poll', interval: 20 });
   }
   clients.send({ type: 'report', expected: jobs * 3 });

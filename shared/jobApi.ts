@@ -1,6 +1,6 @@
 /** Inputs and outputs of the `jobs.*` procedures, and the delivery envelope. */
 import { z } from 'zod';
-import { JOB_CATALOGUE, JobTypeSchema, type JobCatalogue, type JobType } from './catalogue.ts';
+import { JOB_CATALOGUE, JOB_TYPE_LIST, JobTypeSchema, type JobCatalogue, type JobType } from './catalogue.ts';
 import { JobStatus } from './jobStatus.ts';
 
 const utf8 = new TextEncoder();
@@ -36,16 +36,34 @@ function checkPayload(input: { payload: unknown }, ctx: z.RefinementCtx): void {
 }
 export const IdempotencyKey = z.string().trim().min(1).max(200);
 
-/** Who a job belongs to. Set by the server from the verified caller, never taken from input. */
-export const JobMetadata = z.object({
-  userId: z.string().max(100).optional(),
-  organizationId: z.number().int().optional(),
+/** A user id: the seed's number, or the decimal string a token's `sub` carries. */
+export const UserId = z.union([z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER), z.string().regex(/^[0-9]{1,20}$/, 'userId must be a decimal string')]);
+
+/**
+ * The seed's `BaseJobMetadata`: who a job belongs to and how it is deduplicated. Through the API
+ * the server fills it from the verified caller, never from input; server code passes it to
+ * `jobDispatcher.enqueue`. `createdAt` is set at enqueue when absent. Unknown keys are refused.
+ */
+export const BaseJobMetadata = z.strictObject({
+  /** User who initiated the job. */
+  userId: UserId.optional(),
+  /** Organization context: a Postgres `integer`. */
+  organizationId: z.number().int().min(-2_147_483_648).max(2_147_483_647).optional(),
+  /** Prevents duplicate jobs: one job per key and organization. */
+  idempotencyKey: IdempotencyKey.optional(),
+  /** ISO timestamp. Default: the time of enqueue. */
+  createdAt: z.iso.datetime({ offset: true }).optional(),
   /** Free-form correlation id, e.g. the request that enqueued the job. */
   correlationId: z.string().max(200).optional(),
 });
-export type JobMetadata = z.infer<typeof JobMetadata>;
+export type BaseJobMetadata = z.infer<typeof BaseJobMetadata>;
+/** jobwire's older name for `BaseJobMetadata`. */
+export const JobMetadata = BaseJobMetadata;
+export type JobMetadata = BaseJobMetadata;
 
 const HeaderName = z.string().regex(/^[A-Za-z0-9-]{1,100}$/, 'header names are letters, digits and dashes');
+/** An RFC 9110 field value: no CR, LF, NUL or other control characters (a job that can never be published otherwise). */
+const HeaderValue = z.string().max(1000).regex(/^[\t\x20-\x7e\x80-\xff]*$/, 'header values may not contain control characters (CR, LF, NUL…)');
 
 export const JobOptions = z.object({
   /** Delay before the first attempt, in milliseconds. Default 0, at most 7 days. */
@@ -57,19 +75,21 @@ export const JobOptions = z.object({
   /** Admin only: URL QStash calls once retries are exhausted. */
   failureCallback: z.url({ protocol: /^https?$/ }).max(2048).optional(),
   /** Admin only: extra headers forwarded with every delivery. */
-  headers: z.record(HeaderName, z.string().max(1000)).refine((h) => Object.keys(h).length <= 20, 'at most 20 headers').optional(),
+  headers: z.record(HeaderName, HeaderValue).refine((h) => Object.keys(h).length <= 20, 'at most 20 headers').optional(),
 });
 export type JobOptions = z.infer<typeof JobOptions>;
 /** Options only admins may set through the API. */
 export const ADMIN_ONLY_OPTIONS = ['callback', 'failureCallback', 'headers'] as const satisfies readonly (keyof JobOptions)[];
 
-// The return type is spelled out: inferred through the generic, zod widens `payload` to unknown.
-function enqueueVariant<T extends JobType>(type: T): z.ZodObject<{
+type EnqueueVariant<T extends JobType> = z.ZodObject<{
   type: z.ZodLiteral<T>;
   payload: JobCatalogue[T]['payload'];
   idempotencyKey: z.ZodOptional<typeof IdempotencyKey>;
   options: z.ZodOptional<typeof JobOptions>;
-}> {
+}>;
+
+// The return type is spelled out: inferred through the generic, zod widens `payload` to unknown.
+function enqueueVariant<T extends JobType>(type: T): EnqueueVariant<T> {
   return z.object({
     type: z.literal(type),
     payload: JOB_CATALOGUE[type].payload,
@@ -78,19 +98,16 @@ function enqueueVariant<T extends JobType>(type: T): z.ZodObject<{
   });
 }
 
+/** One entry per job type, each with its own literal `type` and payload: a union, not one wide variant. */
+type VariantTuple<V extends { [T in JobType]: z.ZodObject }> = [V[JobType], ...V[JobType][]];
+
 /** `jobs.enqueue` input: a discriminated union on `type`, one variant per catalogue entry. */
-export const EnqueueInput = z.discriminatedUnion('type', [
-  enqueueVariant('send-email'),
-  enqueueVariant('process-webhook'),
-  enqueueVariant('process-stripe-webhook'),
-  enqueueVariant('export-data'),
-  enqueueVariant('generate-report'),
-  enqueueVariant('cleanup-old-data'),
-]).superRefine(checkPayload);
+export const EnqueueInput = z
+  // `map` cannot pair each type with its own variant; every element is `enqueueVariant(type)` for
+  // the type it was built from, so the tuple of per-type variants is what it holds.
+  .discriminatedUnion('type', JOB_TYPE_LIST.map(enqueueVariant) as VariantTuple<{ [T in JobType]: EnqueueVariant<T> }>)
+  .superRefine(checkPayload);
 export type EnqueueInput = z.infer<typeof EnqueueInput>;
-// Every catalogue entry has exactly one variant.
-export type _EnqueueCoversCatalogue = [JobType] extends [EnqueueInput['type']] ? true : never;
-export const _enqueueCoversCatalogue: _EnqueueCoversCatalogue = true;
 
 export const EnqueueOutput = z.object({ jobId: JobId, deduplicated: z.boolean() });
 export type EnqueueOutput = z.infer<typeof EnqueueOutput>;
@@ -144,12 +161,14 @@ export const CronExpression = z
   .max(120)
   .regex(/^(\S+\s+){4}\S+$/, 'cron must have five fields: minute hour day-of-month month day-of-week');
 
-function scheduleVariant<T extends JobType>(type: T): z.ZodObject<{
+type ScheduleVariant<T extends JobType> = z.ZodObject<{
   type: z.ZodLiteral<T>;
   cron: typeof CronExpression;
   payload: JobCatalogue[T]['payload'];
   timezone: z.ZodOptional<z.ZodString>;
-}> {
+}>;
+
+function scheduleVariant<T extends JobType>(type: T): ScheduleVariant<T> {
   return z.object({
     type: z.literal(type),
     cron: CronExpression,
@@ -159,18 +178,12 @@ function scheduleVariant<T extends JobType>(type: T): z.ZodObject<{
   });
 }
 
-export const ScheduleInput = z.discriminatedUnion('type', [
-  scheduleVariant('send-email'),
-  scheduleVariant('process-webhook'),
-  scheduleVariant('process-stripe-webhook'),
-  scheduleVariant('export-data'),
-  scheduleVariant('generate-report'),
-  scheduleVariant('cleanup-old-data'),
-]).superRefine(checkPayload);
+/** `jobs.schedule` input: like `EnqueueInput`, one variant per catalogue entry. */
+export const ScheduleInput = z
+  // As for EnqueueInput: each element is `scheduleVariant(type)` of its own type.
+  .discriminatedUnion('type', JOB_TYPE_LIST.map(scheduleVariant) as VariantTuple<{ [T in JobType]: ScheduleVariant<T> }>)
+  .superRefine(checkPayload);
 export type ScheduleInput = z.infer<typeof ScheduleInput>;
-// Every catalogue entry can be scheduled.
-export type _ScheduleCoversCatalogue = [JobType] extends [ScheduleInput['type']] ? true : never;
-export const _scheduleCoversCatalogue: _ScheduleCoversCatalogue = true;
 
 export const ScheduleId = z.string().regex(/^[A-Za-z0-9._-]{1,100}$/);
 export const ScheduleIdInput = z.object({ scheduleId: ScheduleId });

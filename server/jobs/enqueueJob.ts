@@ -1,18 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { and, eq, sql } from 'drizzle-orm';
 import { jobTypeConfig, isJobType, type JobType } from '../../shared/catalogue.ts';
-import { JobOptions, type EnqueueOutput, type JobMetadata } from '../../shared/jobApi.ts';
+import { JobOptions, type EnqueueOutput } from '../../shared/jobApi.ts';
 import type { DbOrTx } from '../db/database.ts';
 import { jobExecutions, type JobRow } from '../db/schema.ts';
 import type { JobsDeps } from './deps.ts';
 import { JobError, JobValidationError } from './errors.ts';
 import { publishJob } from './publishJob.ts';
 import { recordEvent } from './recordEvent.ts';
+import { idempotencyKeyOf, parseMetadata } from './parseMetadata.ts';
 
 export interface EnqueueJobInput {
   type: string;
   payload: unknown;
-  metadata?: JobMetadata;
+  /** The seed's `BaseJobMetadata`; validated here. */
+  metadata?: unknown;
   options?: JobOptions;
   idempotencyKey?: string;
 }
@@ -40,23 +42,27 @@ export function checkPayload(deps: JobsDeps, type: JobType, payload: unknown): v
  * Records a job and publishes it (transactional outbox). The row commits first; publishing
  * happens after commit and, if it fails, the sweeper retries it. With `tx`, the row joins the
  * caller's transaction and publishing is left to the sweeper, since only the caller knows
- * when it commits.
+ * when it commits. Type, payload, metadata and options are all validated before anything is written.
  */
 export async function enqueueJob(deps: JobsDeps, input: EnqueueJobInput, tx?: DbOrTx): Promise<EnqueueOutput> {
   const { type, payload } = validateJob(input.type, input.payload);
   checkPayload(deps, type, payload);
   const options = JobOptions.safeParse(input.options ?? {});
-  if (!options.success) throw new JobValidationError('Invalid job options', options.error.issues);
+  if (!options.success) throw new JobValidationError('Invalid job options', options.error.issues.map((i) => ({ ...i, path: ['options', ...i.path] })));
+  const { metadata, userId, organizationId } = parseMetadata(input.metadata);
+  const idempotencyKey = idempotencyKeyOf(input.idempotencyKey, metadata);
   const { delay, retries, ...publishOptions } = options.data;
   const config = jobTypeConfig(type);
-  const metadata = input.metadata ?? {};
-  const organizationId = metadata.organizationId ?? null;
+  const jobId = randomUUID();
+  deps.log.info({ jobId, type, url: `${deps.publicUrl}${config.endpoint}` }, '[jobs] Enqueueing job');
 
+  const existing = await findNamedJob(tx ?? deps.db, organizationId, idempotencyKey);
+  if (existing) return duplicate(deps, existing, type);
   const { row, deduplicated } = await (tx ?? deps.db).transaction(async (t) => {
     const [inserted] = await t
       .insert(jobExecutions)
       .values({
-        id: randomUUID(),
+        id: jobId,
         type,
         payload,
         metadata,
@@ -64,9 +70,9 @@ export async function enqueueJob(deps: JobsDeps, input: EnqueueJobInput, tx?: Db
         timeoutMs: config.timeout * 1000,
         runAt: sql`now() + ${delay ?? 0} * interval '1 millisecond'`,
         publishOptions,
-        userId: metadata.userId ?? null,
+        userId,
         organizationId,
-        idempotencyKey: input.idempotencyKey ?? null,
+        idempotencyKey: idempotencyKey ?? null,
       })
       .onConflictDoNothing()
       .returning();
@@ -74,17 +80,36 @@ export async function enqueueJob(deps: JobsDeps, input: EnqueueJobInput, tx?: Db
       await recordEvent(t, inserted);
       return { row: inserted, deduplicated: false };
     }
-    const existing = await findByIdempotencyKey(t, organizationId, input.idempotencyKey);
-    return { row: existing, deduplicated: true };
+    return { row: await findByIdempotencyKey(t, organizationId, idempotencyKey), deduplicated: true };
   });
 
-  if (deduplicated) {
-    deps.log.info({ jobId: row.id, type }, '[jobs] Duplicate enqueue; returning the existing job');
-    return { jobId: row.id, deduplicated };
-  }
+  if (deduplicated) return duplicate(deps, row, type);
   deps.log.info({ jobId: row.id, type }, '[jobs] Job enqueued successfully');
   if (!tx) await publishJob(deps, row);
   return { jobId: row.id, deduplicated };
+}
+
+function duplicate(deps: JobsDeps, row: JobRow, type: JobType): EnqueueOutput {
+  deps.log.info({ jobId: row.id, type }, '[jobs] Duplicate enqueue; returning the existing job');
+  return { jobId: row.id, deduplicated: true };
+}
+
+/** `job:<uuid>`: the key `getJobExecutionByJobId` puts in a job's envelope when it had none. */
+const JOB_KEY = /^job:([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
+
+/**
+ * An enqueue whose key is `job:<jobId>` names that job (same organization): enqueueing a job's own
+ * envelope again, as the seed's manual retry does, resolves to the job instead of copying it.
+ */
+async function findNamedJob(db: DbOrTx, organizationId: number | null, key: string | undefined): Promise<JobRow | undefined> {
+  const named = key === undefined ? null : JOB_KEY.exec(key);
+  if (!named?.[1]) return undefined;
+  const [row] = await db
+    .select()
+    .from(jobExecutions)
+    .where(and(eq(jobExecutions.id, named[1].toLowerCase()), sql`coalesce(${jobExecutions.organizationId}, -1) = ${organizationId ?? -1}`))
+    .limit(1);
+  return row;
 }
 
 async function findByIdempotencyKey(db: DbOrTx, organizationId: number | null, key: string | undefined): Promise<JobRow> {

@@ -1,4 +1,5 @@
 import type { ErrorCode } from '../../shared/errors.ts';
+import { withoutQueryParams } from '../db/withoutQueryParams.ts';
 
 export interface ValidationIssue {
   path: PropertyKey[];
@@ -79,6 +80,6 @@ export function toError(value: unknown): Error {
 
 /** The form errors are persisted in: `{ name, message }` (the stack goes to logs only). */
 export function toStoredError(value: unknown): { name: string; message: string } {
-  const error = toError(value);
+  const error = toError(withoutQueryParams(value));
   return { name: error.name, message: error.message.slice(0, 2000) };
 }

@@ -55,15 +55,15 @@ export async function processDelivery<T extends AvailableJobType>(
   const parsed = jobTypeConfig(delivery.type).payload.safeParse(row.payload);
   if (!parsed.success) return settleFailure(deps, row, token, new JobValidationError('Stored payload no longer matches its schema', parsed.error.issues), log);
 
-  log.info({ attempt: row.retryCount + 1 }, '[jobs] Processing job');
+  log.info({ jobId, type: row.type, attempt: row.retryCount + 1 }, '[jobs] Processing job');
   try {
-    const result = await runWithTimeout(row, (signal) => handler(parsed.data as never, context(deps, row, token, signal, log) as HandlerContext<T>));
+    const result = await runWithTimeout(row, (signal) => handler(parsed.data as never, context(deps, row, parsed.data, { token, signal, log }) as HandlerContext<T>));
     const done = await completeJob(deps.db, jobId, token, result);
     if (!done) {
       log.warn('[jobs] Attempt finished after losing its lease; result discarded');
       return { kind: 'duplicate', jobId, status: 'stale' };
     }
-    log.info({ durationMs: Date.now() - row.updatedAt.getTime() }, '[jobs] Job completed successfully');
+    log.info({ jobId, type: row.type, durationMs: Date.now() - row.updatedAt.getTime() }, '[jobs] Job processed successfully');
     return { kind: 'completed', jobId };
   } catch (error) {
     return settleFailure(deps, row, token, error, log);
@@ -112,11 +112,12 @@ async function settleFailure(
     nextAttemptAt: new Date(Date.now() + retryAfterMs),
   });
   if (!settled) return { kind: 'duplicate', jobId: row.id, status: 'stale' };
+  const failure = { jobId: row.id, type: row.type, error: toStoredError(error).message, err: toError(error), retryCount: settled.retryCount };
   if (settled.status === 'failed') {
-    log.error({ err: toError(error), retryCount: settled.retryCount }, '[jobs] Job failed permanently');
+    log.error({ ...failure, willRetry: false }, '[jobs] Job processing failed');
     return { kind: 'failed', jobId: row.id, reason: toStoredError(error).message };
   }
-  log.warn({ err: toError(error), retryCount: settled.retryCount, nextAttemptAt: settled.nextAttemptAt }, '[jobs] Job failed, will retry');
+  log.warn({ ...failure, willRetry: true, nextAttemptAt: settled.nextAttemptAt }, '[jobs] Job processing failed');
   return { kind: 'retry', jobId: row.id, retryAfterMs };
 }
 
@@ -139,11 +140,14 @@ async function runWithTimeout(row: JobRow, run: (signal: AbortSignal) => Promise
   }
 }
 
-function context(deps: JobsDeps, row: JobRow, token: string, signal: AbortSignal, log: JobsDeps['log']): HandlerContext {
+function context(deps: JobsDeps, row: JobRow, payload: unknown, attempt: { token: string; signal: AbortSignal; log: JobsDeps['log'] }): HandlerContext {
+  const { token, signal, log } = attempt;
   let lastReport = 0;
   return {
     jobId: row.id,
     type: row.type,
+    payload: payload as HandlerContext['payload'], // parsed by this row's type's schema just before
+
     attempt: row.retryCount + 1,
     maxRetries: row.maxRetries,
     organizationId: row.organizationId,

@@ -1,18 +1,26 @@
-import { and, eq, isNull, sql } from 'drizzle-orm';
-import { JobMetadata } from '../../shared/jobApi.ts';
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { BaseJobMetadata, JobOptions } from '../../shared/jobApi.ts';
 import { jobExecutions, type JobRow } from '../db/schema.ts';
 import type { JobsDeps, PublishRequest } from './deps.ts';
-import { toError } from './errors.ts';
+import { JobValidationError, toError, toStoredError } from './errors.ts';
+import { transition } from './transition.ts';
 
+const PublishOptions = JobOptions.pick({ callback: true, failureCallback: true, headers: true });
+
+/** The broker request for a row; a JobValidationError when its stored metadata or options no longer parse. */
 export function toPublishRequest(row: JobRow): PublishRequest {
+  const metadata = BaseJobMetadata.safeParse(row.metadata);
+  if (!metadata.success) throw new JobValidationError('Stored metadata no longer parses; the job can never be published', metadata.error.issues, row.id);
+  const options = PublishOptions.safeParse(row.publishOptions);
+  if (!options.success) throw new JobValidationError('Stored publish options no longer parse; the job can never be published', options.error.issues, row.id);
   return {
     type: row.type,
     deduplicationId: `${row.id}-${row.publishGeneration}`,
-    body: { jobId: row.id, type: row.type, payload: row.payload, metadata: JobMetadata.parse(row.metadata) },
+    body: { jobId: row.id, type: row.type, payload: row.payload, metadata: metadata.data },
     retries: row.maxRetries,
     timeoutMs: row.timeoutMs,
     ...notBefore(row),
-    options: row.publishOptions as PublishRequest['options'], // written only by enqueueJob from parsed JobOptions
+    options: options.data,
   };
 }
 
@@ -29,8 +37,15 @@ function notBefore(row: JobRow): { notBefore?: Date } {
  */
 export async function publishJob(deps: JobsDeps, row: JobRow, opts: { force?: boolean } = {}): Promise<boolean> {
   const log = deps.log.child({ jobId: row.id, jobType: row.type });
+  let request: PublishRequest;
   try {
-    const { messageId } = await deps.publisher.publish(toPublishRequest(row));
+    request = toPublishRequest(row);
+  } catch (error) {
+    await failUnpublishable(deps, row, error);
+    return false;
+  }
+  try {
+    const { messageId } = await deps.publisher.publish(request);
     await deps.db
       .update(jobExecutions)
       .set({ messageId, publishedAt: sql`now()` })
@@ -39,7 +54,28 @@ export async function publishJob(deps: JobsDeps, row: JobRow, opts: { force?: bo
     log.debug({ messageId }, '[jobs] Job published');
     return true;
   } catch (error) {
+    // The broker refused the message itself (not an outage): publishing it again cannot help.
+    if (error instanceof JobValidationError) {
+      await failUnpublishable(deps, row, error);
+      return false;
+    }
     log.warn({ err: toError(error) }, '[jobs] Failed to publish job; the sweeper will retry');
     return false;
   }
+}
+
+/**
+ * Fails a row that can never be published, instead of republishing it on every sweep forever.
+ * Guarded by status and publish generation: a row that moved on meanwhile is left alone.
+ */
+async function failUnpublishable(deps: JobsDeps, row: JobRow, error: unknown): Promise<void> {
+  const failed = await transition(deps.db, async (tx) => {
+    const [updated] = await tx
+      .update(jobExecutions)
+      .set({ status: 'failed', error: toStoredError(error), completedAt: sql`now()`, nextAttemptAt: null, updatedAt: sql`now()` })
+      .where(and(eq(jobExecutions.id, row.id), eq(jobExecutions.publishGeneration, row.publishGeneration), inArray(jobExecutions.status, ['pending', 'retrying'])))
+      .returning();
+    return updated;
+  });
+  if (failed) deps.log.error({ jobId: row.id, type: row.type, err: toError(error) }, '[jobs] Job processing failed');
 }

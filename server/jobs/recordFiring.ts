@@ -33,7 +33,7 @@ export async function recordFiring(deps: JobsDeps, firing: ScheduledFiring, mess
         id: jobId,
         type: schedule.type,
         payload: schedule.payload,
-        metadata: schedule.metadata,
+        metadata: { ...(schedule.metadata as object), createdAt: new Date().toISOString() }, // stored as parsed metadata by createSchedule
         maxRetries: jobTypeConfig(schedule.type).retries,
         timeoutMs: jobTypeConfig(schedule.type).timeout * 1000,
         userId: schedule.userId,

@@ -1,12 +1,13 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { and, desc, eq, isNull, or, sql } from 'drizzle-orm';
 import { jobTypeConfig, type JobType } from '../../shared/catalogue.ts';
-import type { JobMetadata, ScheduleView } from '../../shared/jobApi.ts';
+import type { ScheduleView } from '../../shared/jobApi.ts';
 import type { DbOrTx } from '../db/database.ts';
 import { jobSchedules, type ScheduleRow } from '../db/schema.ts';
 import type { JobsDeps } from './deps.ts';
 import { JobNotFoundError, JobValidationError } from './errors.ts';
 import { checkPayload, validateJob } from './enqueueJob.ts';
+import { parseMetadata } from './parseMetadata.ts';
 import { ALL_ORGANIZATIONS, type Scope } from './scope.ts';
 
 export interface CreateScheduleInput {
@@ -14,9 +15,15 @@ export interface CreateScheduleInput {
   cron: string;
   payload: unknown;
   timezone?: string | undefined;
-  metadata?: JobMetadata;
+  /** The seed's `BaseJobMetadata`; validated here. */
+  metadata?: unknown;
   /** A fixed id makes creation idempotent (built-in schedules); default: a random one. */
   scheduleId?: string;
+}
+
+/** The same key in the same organization names the same schedule: creating it again updates it. */
+function keyedScheduleId(organizationId: number | null, key: string): string {
+  return `sch_${createHash('sha256').update(`${organizationId ?? ''}:${key}`).digest('base64url').replace(/[^A-Za-z0-9]/g, 'x').slice(0, 32)}`;
 }
 
 function checkTimezone(timezone: string | undefined): void {
@@ -33,19 +40,11 @@ export async function createSchedule(deps: JobsDeps, input: CreateScheduleInput)
   const { type, payload } = validateJob(input.type, input.payload);
   checkPayload(deps, type, payload);
   checkTimezone(input.timezone);
-  const metadata = input.metadata ?? {};
+  // Each firing's job gets its own createdAt; an idempotency key names the schedule itself.
+  const { metadata: { createdAt: _createdAt, idempotencyKey, ...metadata }, userId, organizationId } = parseMetadata(input.metadata);
   await checkScheduleQuota(deps, metadata.organizationId);
-  const scheduleId = input.scheduleId ?? `sch_${randomBytes(12).toString('base64url').replace(/[^A-Za-z0-9]/g, 'x')}`;
-  const values = {
-    id: scheduleId,
-    type,
-    cron: input.cron,
-    timezone: input.timezone ?? null,
-    payload,
-    metadata,
-    userId: metadata.userId ?? null,
-    organizationId: metadata.organizationId ?? null,
-  };
+  const scheduleId = input.scheduleId ?? (idempotencyKey ? keyedScheduleId(organizationId, idempotencyKey) : `sch_${randomBytes(12).toString('base64url').replace(/[^A-Za-z0-9]/g, 'x')}`);
+  const values = { id: scheduleId, type, cron: input.cron, timezone: input.timezone ?? null, payload, metadata, userId, organizationId };
   const [existing] = await deps.db.select().from(jobSchedules).where(eq(jobSchedules.id, scheduleId)).limit(1);
   await deps.db
     .insert(jobSchedules)

@@ -31,21 +31,31 @@ export function createQStashClient(config: QStashConfig): Client {
   });
 }
 
+/** A 400/413/422 from the broker refuses the message itself: a JobValidationError, so the job fails instead of being republished forever. */
+function refusedAsInvalid(error: unknown): never {
+  if (error instanceof QstashError && (error.status === 400 || error.status === 413 || error.status === 422)) {
+    throw new JobValidationError(`The broker refused the message: ${error.message}`);
+  }
+  throw error;
+}
+
 /** The jobs domain's broker, through the official SDK (QStash cloud or the embedded broker alike). */
 export function createQStashPublisher(client: Client, publicUrl: string): JobPublisher {
   return {
     async publish(request) {
-      const response = await client.publishJSON({
-        url: workerUrl(publicUrl, jobTypeConfig(request.type).endpoint),
-        body: request.body,
-        deduplicationId: request.deduplicationId,
-        retries: request.retries,
-        timeout: Math.ceil(request.timeoutMs / 1000) + RESPONSE_GRACE_S,
-        ...(request.notBefore ? { notBefore: Math.ceil(request.notBefore.getTime() / 1000) } : {}),
-        ...(request.options.callback ? { callback: request.options.callback } : {}),
-        ...(request.options.failureCallback ? { failureCallback: request.options.failureCallback } : {}),
-        ...(request.options.headers ? { headers: request.options.headers } : {}),
-      });
+      const response = await client
+        .publishJSON({
+          url: workerUrl(publicUrl, jobTypeConfig(request.type).endpoint),
+          body: request.body,
+          deduplicationId: request.deduplicationId,
+          retries: request.retries,
+          timeout: Math.ceil(request.timeoutMs / 1000) + RESPONSE_GRACE_S,
+          ...(request.notBefore ? { notBefore: Math.ceil(request.notBefore.getTime() / 1000) } : {}),
+          ...(request.options.callback ? { callback: request.options.callback } : {}),
+          ...(request.options.failureCallback ? { failureCallback: request.options.failureCallback } : {}),
+          ...(request.options.headers ? { headers: request.options.headers } : {}),
+        })
+        .catch(refusedAsInvalid);
       return { messageId: response.messageId };
     },
     async cancel(messageId) {

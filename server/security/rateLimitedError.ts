@@ -4,7 +4,7 @@ import { JobError } from '../jobs/errors.ts';
 export class RateLimitedError extends JobError {
   override name = 'RateLimitedError';
   constructor(readonly retryAfterMs: number) {
-    super('RATE_LIMITED', `Too many jobs enqueued for this organization; retry in ${Math.max(1, Math.ceil(retryAfterMs / 1000))} s`);
+    super(`Too many jobs enqueued for this organization; retry in ${Math.max(1, Math.ceil(retryAfterMs / 1000))} s`, 'RATE_LIMITED');
   }
 }
 

@@ -63,7 +63,7 @@ describe.runIf(hasChromium && TEST_DRIVER === 'pglite')('the client in a browser
       async ({ url, token }) => {
         const { jobwire } = globalThis as unknown as { jobwire: PageApi }; // set by the page script
         const client = jobwire.createJobsClient({ url, token });
-        const { jobId } = await client.jobs.enqueue.mutate({ type: 'send-email', payload: { to: 'browser@example.com', template: 'welcome', data: { name: 'Browser' } } });
+        const { jobId } = await client.jobs.enqueue.mutate({ type: 'send-email', payload: { to: 'browser@example.com', template: 'welcome', data: { recipientName: 'Browser' } } });
         const events: SeenEvent[] = [];
         const [watched, job] = await Promise.all([
           new Promise<SeenEvent[]>((resolve, reject) =>

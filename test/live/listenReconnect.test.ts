@@ -18,7 +18,7 @@ describe.runIf(TEST_DRIVER === 'postgres')('when the LISTEN connection drops', (
     const client = await t.client({ organizationId: 41 });
     const { jobId } = await client.jobs.enqueue.mutate({
       type: 'send-email',
-      payload: { to: 'gap@example.com', template: 'welcome', data: { name: 'Gap' } },
+      payload: { to: 'gap@example.com', template: 'welcome', data: { recipientName: 'Gap' } },
       options: { delay: 60_000 },
     });
     const perJob: JobEvent[] = [];

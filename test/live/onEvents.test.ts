@@ -20,7 +20,7 @@ beforeAll(async () => {
 });
 afterAll(async () => t?.stop());
 
-const email = (to: string) => ({ type: 'send-email' as const, payload: { to, template: 'welcome' as const, data: { name: 'Org' } } });
+const email = (to: string) => ({ type: 'send-email' as const, payload: { to, template: 'welcome' as const, data: { recipientName: 'Org' } } });
 
 /** Collects an organization stream in the background. */
 function record(client: JobsClient, input: Parameters<JobsClient['jobs']['onEvents']['subscribe']>[0] = {}) {

@@ -28,7 +28,7 @@ beforeAll(async () => {
 });
 afterAll(async () => t?.stop());
 
-const email = (to: string) => ({ type: 'send-email' as const, payload: { to, template: 'welcome' as const, data: { name: 'Live' } } });
+const email = (to: string) => ({ type: 'send-email' as const, payload: { to, template: 'welcome' as const, data: { recipientName: 'Live' } } });
 
 async function collect(jobId: string, lastEventId?: string): Promise<JobEvent[]> {
   const events: JobEvent[] = [];

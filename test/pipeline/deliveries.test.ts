@@ -34,8 +34,8 @@ async function deliver(body: string, options: { key?: string; url?: string; sign
 /** A job the broker holds back for a minute, so the test controls its deliveries. */
 async function heldJob(to: string) {
   const client = await t.client();
-  const { jobId } = await client.jobs.enqueue.mutate({ type: 'send-email', payload: { to, template: 'welcome', data: { name: 'Held' } }, options: { delay: 60_000 } });
-  const body = JSON.stringify({ jobId, type: 'send-email', payload: { to, template: 'welcome', data: { name: 'Held' } }, metadata: { organizationId: 1, userId: '1' } });
+  const { jobId } = await client.jobs.enqueue.mutate({ type: 'send-email', payload: { to, template: 'welcome', data: { recipientName: 'Held' } }, options: { delay: 60_000 } });
+  const body = JSON.stringify({ jobId, type: 'send-email', payload: { to, template: 'welcome', data: { recipientName: 'Held' } }, metadata: { organizationId: 1, userId: '1' } });
   return { client, jobId, body };
 }
 
@@ -115,7 +115,7 @@ describe('forged and tampered deliveries', () => {
 
   it('never trusts tenant fields in the message: the row decides', async () => {
     const { client, jobId } = await heldJob('tenant@example.com');
-    const lying = JSON.stringify({ jobId, type: 'send-email', payload: { to: 'attacker@example.com', template: 'welcome', data: { name: 'X' } }, metadata: { organizationId: 999 } });
+    const lying = JSON.stringify({ jobId, type: 'send-email', payload: { to: 'attacker@example.com', template: 'welcome', data: { recipientName: 'X' } }, metadata: { organizationId: 999 } });
     expect((await deliver(lying)).status).toBe(200);
     const job = await client.jobs.get.query({ jobId });
     expect(job).toMatchObject({ status: 'completed', organizationId: 1, result: { to: 'tenant@example.com' } });
@@ -143,7 +143,7 @@ describe('a delivery for a job that has no row', () => {
 describe('through the broker', () => {
   it('completes normally when the broker delivers', async () => {
     const client = await t.client();
-    const { jobId } = await client.jobs.enqueue.mutate({ type: 'send-email', payload: { to: 'normal@example.com', template: 'welcome', data: { name: 'N' } } });
+    const { jobId } = await client.jobs.enqueue.mutate({ type: 'send-email', payload: { to: 'normal@example.com', template: 'welcome', data: { recipientName: 'N' } } });
     expect((await waitForJob(client, jobId)).status).toBe('completed');
     expect(runs.get(jobId)).toBe(1);
   });

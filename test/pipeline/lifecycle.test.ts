@@ -27,7 +27,7 @@ afterAll(async () => {
   await Promise.all([t?.stop(), flaky?.stop()]);
 });
 
-const welcome = (to: string) => ({ type: 'send-email' as const, payload: { to, template: 'welcome' as const, data: { name: 'Ada' } } });
+const welcome = (to: string) => ({ type: 'send-email' as const, payload: { to, template: 'welcome' as const, data: { recipientName: 'Ada' } } });
 
 async function statuses(server: TestServer, jobId: string) {
   const rows = await server.server.database.db.select().from(jobEvents).where(eq(jobEvents.jobId, jobId)).orderBy(asc(jobEvents.id));
@@ -55,12 +55,12 @@ describe('bad input', () => {
     const client = await t.client();
     const before = await t.server.database.db.$count(jobExecutions);
     const error = await client.jobs.enqueue
-      // @ts-expect-error deliberately wrong: `data.name` is missing
-      .mutate({ type: 'send-email', payload: { to: 'not-an-email', template: 'welcome', data: {} } })
+      // @ts-expect-error deliberately wrong: `data.resetUrl` is missing
+      .mutate({ type: 'send-email', payload: { to: 'not-an-email', template: 'passwordReset', data: {} } })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TRPCClientError);
     expect(trpcCode(error)).toBe('BAD_REQUEST');
-    expect(JSON.stringify((error as TRPCClientError<never>).shape)).toMatch(/to|name/);
+    expect(JSON.stringify((error as TRPCClientError<never>).shape)).toMatch(/to|resetUrl/);
     expect(await t.server.database.db.$count(jobExecutions)).toBe(before);
   });
 

@@ -18,7 +18,7 @@ afterAll(async () => {
   await t?.stop();
 });
 
-const email = (to: string) => ({ type: 'send-email' as const, payload: { to, template: 'welcome' as const, data: { name: 'O' } } });
+const email = (to: string) => ({ type: 'send-email' as const, payload: { to, template: 'welcome' as const, data: { recipientName: 'O' } } });
 
 describe('durable acceptance (transactional outbox)', () => {
   it('delivers a job enqueued while the broker was down once the broker is back', async () => {

@@ -14,7 +14,7 @@ beforeAll(async () => {
 afterAll(async () => t?.stop());
 
 const MINUTE = 60_000;
-const payload = { to: 'digest@example.com', template: 'welcome' as const, data: { name: 'Digest' } };
+const payload = { to: 'digest@example.com', template: 'welcome' as const, data: { recipientName: 'Digest' } };
 
 async function jobsOf(scheduleId: string) {
   return t.server.database.db.select().from(jobExecutions).where(eq(jobExecutions.scheduleId, scheduleId));

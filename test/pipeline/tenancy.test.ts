@@ -15,7 +15,7 @@ const codeOf = async (promise: Promise<unknown>) => {
   return trpcCode(error);
 };
 
-const delayedEmail = { type: 'send-email' as const, payload: { to: 'x@example.com', template: 'welcome' as const, data: { name: 'X' } }, options: { delay: 60_000 } };
+const delayedEmail = { type: 'send-email' as const, payload: { to: 'x@example.com', template: 'welcome' as const, data: { recipientName: 'X' } }, options: { delay: 60_000 } };
 
 describe('tenant isolation', () => {
   it("makes another organization's job NOT_FOUND for get, cancel and retry, and absent from list", async () => {

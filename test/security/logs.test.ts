@@ -67,7 +67,7 @@ describe('the whole pipeline at debug level', () => {
 
   it('logs the work at debug level without any secret, token or email address', async () => {
     const client = await t.client({ organizationId: 80, role: 'admin' });
-    const payload = { to: 'private.person@example.com', replyTo: 'reply@example.com', template: 'emailChange', data: { name: 'Private', newEmail: 'new.address@example.com', confirmUrl: 'https://app.example.com/confirm?token=abc' } } as const;
+    const payload = { to: 'private.person@example.com', replyTo: 'reply@example.com', template: 'emailChange', data: { recipientName: 'Private', newEmail: 'new.address@example.com', confirmationUrl: 'https://app.example.com/confirm?token=abc' } } as const;
     const { jobId } = await client.jobs.enqueue.mutate({ type: 'send-email', payload });
     expect((await waitForJob(client, jobId, { timeout: 15_000 })).status).toBe('completed');
     expect(resend.emails).toHaveLength(1);

@@ -36,7 +36,7 @@ const errorOf = (promise: Promise<unknown>) =>
       return (error as JobsClientError).data;
     },
   );
-const email = { to: 'ada@example.com', template: 'welcome', data: { name: 'Ada' } } as const;
+const email = { to: 'ada@example.com', template: 'welcome', data: { recipientName: 'Ada' } } as const;
 const jobId = '00000000-0000-4000-8000-000000000000';
 
 describe('limits', () => {
@@ -92,8 +92,8 @@ describe('jobs router before the domain', () => {
 
   it('refuses bad input with BAD_REQUEST and the Zod issues', async () => {
     const client = await clientAs({ ...member, role: 'admin' });
-    // @ts-expect-error deliberately wrong: `to` is not an email and `data.name` is missing
-    const error = await errorOf(client.jobs.enqueue.mutate({ type: 'send-email', payload: { to: 'nope', template: 'welcome', data: {} } }));
+    // @ts-expect-error deliberately wrong: `to` is not an email and `data.resetUrl` is missing
+    const error = await errorOf(client.jobs.enqueue.mutate({ type: 'send-email', payload: { to: 'nope', template: 'passwordReset', data: { recipientName: 'Ada' } } }));
     expect(error).toMatchObject({ code: 'BAD_REQUEST', jobwireCode: 'VALIDATION_ERROR' });
     expect(error?.zodError?.fieldErrors.payload?.length).toBe(2);
     expect((await errorOf(client.jobs.get.query({ jobId: 'not-a-uuid' })))?.zodError?.fieldErrors).toHaveProperty('jobId');

@@ -26,7 +26,7 @@ describe('the catalogue-derived contract', () => {
 
   it('types the dispatcher by job type', () => {
     const dispatcher = {} as Dispatcher;
-    void (() => dispatcher.enqueue('send-email', { to: 'a@b.co', template: 'welcome', data: { name: 'A' } }));
+    void (() => dispatcher.enqueue('send-email', { to: 'a@b.co', template: 'welcome', data: { recipientName: 'A' } }));
     // @ts-expect-error wrong data for the template
     void (() => dispatcher.enqueue('send-email', { to: 'a@b.co', template: 'welcome', data: { resetUrl: 'x' } }));
     // @ts-expect-error unknown job type
