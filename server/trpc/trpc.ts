@@ -3,17 +3,17 @@
  * mapping every procedure runs through.
  */
 import { initTRPC, TRPCError } from '@trpc/server';
-import superjson from 'superjson';
 import { z } from 'zod';
 import { isNotFoundError, reportCrossTenant } from '../security/reportCrossTenant.ts';
 import type { Context } from './context.ts';
+import { inputTransformer } from './inputTransformer.ts';
 import { flattenedIssuesOf, jobwireCodeOf, mapDomainError } from './errors.ts';
 
 /** The only message clients see for an unexpected error; the cause goes to the logs. */
 export const INTERNAL_ERROR_MESSAGE = 'Internal server error';
 
 const t = initTRPC.context<Context>().create({
-  transformer: superjson,
+  transformer: inputTransformer,
   // Explicit in every NODE_ENV: tRPC's default adds stacks whenever NODE_ENV !== 'production'.
   isDev: false,
   sse: {
