@@ -1,4 +1,5 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
+import { withoutQueryParams } from './db/withoutQueryParams.ts';
 import { maskSecrets } from './security/maskSecrets.ts';
 
 export type { Logger };
@@ -38,6 +39,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     name: options.name ?? 'jobwire',
     level: options.level ?? 'info',
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    serializers: { err: (error: unknown) => pino.stdSerializers.err(withoutQueryParams(error) as Error) },
     hooks: { streamWrite: maskSecrets },
   };
   return options.destination ? pino(settings, options.destination) : pino(settings);
