@@ -33,7 +33,7 @@ const EMAIL_PATH = '/api/jobs/email';
 /** A job the broker holds back for an hour, so the test alone delivers it. */
 async function heldJob(server: SecurityServer, organizationId = 60) {
   const client = await server.client({ organizationId, userId: '600', role: 'admin' });
-  const payload = { to: 'held@example.com', template: 'welcome', data: { name: 'Held' } } as const;
+  const payload = { to: 'held@example.com', template: 'welcome', data: { recipientName: 'Held' } } as const;
   const { jobId } = await client.jobs.enqueue.mutate({ type: 'send-email', payload, options: { delay: 3_600_000 } });
   const body = JSON.stringify({ jobId, type: 'send-email', payload, metadata: { organizationId, userId: '600' } });
   return { client, jobId, body };
@@ -108,6 +108,21 @@ describe('tampered signatures', () => {
     for (const signature of signatures) await expectRefused(EMAIL_PATH, body, jobId, { 'upstash-signature': signature });
   });
 
+  it('refuses a correctly signed delivery whose token has no expiry (exp)', async () => {
+    const { jobId, body } = await heldJob(t);
+    const url = `${t.server.publicUrl}${EMAIL_PATH}`;
+    const now = Math.floor(Date.now() / 1000);
+    const forever = await new SignJWT({ body: `${createHash('sha256').update(body).digest('base64url')}=` })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setIssuer('Upstash')
+      .setSubject(url)
+      .setIssuedAt(now)
+      .setNotBefore(now)
+      .sign(new TextEncoder().encode(QSTASH_DEV_CURRENT_SIGNING_KEY))
+      .then(rememberSecret);
+    await expectRefused(EMAIL_PATH, body, jobId, { 'upstash-signature': forever });
+  });
+
   it('logs an unsigned delivery as forged too', async () => {
     const { jobId, body } = await heldJob(t);
     await expectRefused(EMAIL_PATH, body, jobId, {});
@@ -128,7 +143,7 @@ describe('headers and bodies that lie', () => {
 
   it('runs the job as the row says when the signed body names another organization, user and recipient', async () => {
     const { client, jobId } = await heldJob(t, 61);
-    const lying = JSON.stringify({ jobId, type: 'send-email', payload: { to: 'attacker@example.com', template: 'welcome', data: { name: 'X' } }, metadata: { organizationId: 62, userId: '1' } });
+    const lying = JSON.stringify({ jobId, type: 'send-email', payload: { to: 'attacker@example.com', template: 'welcome', data: { recipientName: 'X' } }, metadata: { organizationId: 62, userId: '1' } });
     const signature = await sign({ url: `${t.server.publicUrl}${EMAIL_PATH}`, body: lying, key: QSTASH_DEV_CURRENT_SIGNING_KEY });
     expect((await post(t, EMAIL_PATH, lying, { 'upstash-signature': signature })).status).toBe(200);
     expect(runs.get(jobId)).toEqual({ organizationId: 61, userId: '600' });
