@@ -4,7 +4,19 @@
  * Start the server once (`await startServer(config)`, or `npm start`); `jobDispatcher`, the email
  * helpers, the job-execution queries and `createJobWorker(handler)` then act on it.
  */
-export { startServer, type RunningServer, type ServerConfig } from './startServer.ts';
+import { startServer as start, type RunningServer, type ServerConfig } from './startServer.ts';
+import { serverConfigFromEnv } from './serverConfigFromEnv.ts';
+
+export type { RunningServer, ServerConfig };
+export { serverConfigFromEnv };
+
+/**
+ * Starts jobwire in this process: with no argument, configured from the environment exactly as
+ * `npm start` is (PGlite, the embedded broker and the dev mailbox when nothing else is set).
+ */
+export function startServer(config: ServerConfig = serverConfigFromEnv()): Promise<RunningServer> {
+  return start(config);
+}
 export { JobDispatcher, jobDispatcher, createDispatcher, type Dispatcher, type DispatchOptions, type EnqueueJobOptions } from './jobs/dispatcher.ts';
 export { getJobConfig, JOB_REGISTRY, type JobConfig } from './jobs/jobRegistry.ts';
 export { JOB_TYPES, JOB_TYPE_LIST, JOB_CATALOGUE, type JobType, type JobPayload, type JobPayloadInput } from '../shared/catalogue.ts';

@@ -55,7 +55,7 @@ export async function processDelivery<T extends AvailableJobType>(
   const parsed = jobTypeConfig(delivery.type).payload.safeParse(row.payload);
   if (!parsed.success) return settleFailure(deps, row, token, new JobValidationError('Stored payload no longer matches its schema', parsed.error.issues), log);
 
-  log.info({ jobId, type: row.type, attempt: row.retryCount + 1 }, '[jobs] Processing job');
+  log.info({ type: row.type, attempt: row.retryCount + 1 }, '[jobs] Processing job'); // jobId is bound on `log`
   try {
     const result = await runWithTimeout(row, (signal) => handler(parsed.data as never, context(deps, row, parsed.data, { token, signal, log }) as HandlerContext<T>));
     const done = await completeJob(deps.db, jobId, token, result);
@@ -63,7 +63,7 @@ export async function processDelivery<T extends AvailableJobType>(
       log.warn('[jobs] Attempt finished after losing its lease; result discarded');
       return { kind: 'duplicate', jobId, status: 'stale' };
     }
-    log.info({ jobId, type: row.type, durationMs: Date.now() - row.updatedAt.getTime() }, '[jobs] Job processed successfully');
+    log.info({ type: row.type, durationMs: Date.now() - row.updatedAt.getTime() }, '[jobs] Job processed successfully');
     return { kind: 'completed', jobId };
   } catch (error) {
     return settleFailure(deps, row, token, error, log);
@@ -112,7 +112,7 @@ async function settleFailure(
     nextAttemptAt: new Date(Date.now() + retryAfterMs),
   });
   if (!settled) return { kind: 'duplicate', jobId: row.id, status: 'stale' };
-  const failure = { jobId: row.id, type: row.type, error: toStoredError(error).message, err: toError(error), retryCount: settled.retryCount };
+  const failure = { type: row.type, error: toStoredError(error).message, err: toError(error), retryCount: settled.retryCount };
   if (settled.status === 'failed') {
     log.error({ ...failure, willRetry: false }, '[jobs] Job processing failed');
     return { kind: 'failed', jobId: row.id, reason: toStoredError(error).message };

@@ -1,0 +1,40 @@
+import { join, resolve } from 'node:path';
+import { loadEnv, type Env } from './env.ts';
+import { createLogger } from './logger.ts';
+import type { ServerConfig } from './startServer.ts';
+
+/**
+ * The server `npm start` runs, as configuration read from the environment (`.env.example` lists
+ * every variable): PGlite and the embedded broker unless `DATABASE_URL` / `QSTASH_TOKEN` say otherwise.
+ */
+export function serverConfigFromEnv(env: Env = loadEnv()): ServerConfig {
+  if (env.QSTASH_TOKEN && (!env.QSTASH_CURRENT_SIGNING_KEY || !env.QSTASH_NEXT_SIGNING_KEY)) {
+    throw new Error('QSTASH_TOKEN is set but QSTASH_CURRENT_SIGNING_KEY / QSTASH_NEXT_SIGNING_KEY are not: deliveries could not be verified');
+  }
+  const dataDir = resolve(env.DATA_DIR);
+  return {
+    port: env.PORT,
+    host: '127.0.0.1',
+    publicUrl: env.PUBLIC_URL,
+    database: { url: env.DATABASE_URL, dataDir: join(dataDir, 'pglite') },
+    qstash: env.QSTASH_TOKEN
+      ? {
+          baseUrl: env.QSTASH_URL,
+          token: env.QSTASH_TOKEN,
+          // Checked above: both keys are set whenever a token is.
+          signingKeys: { current: env.QSTASH_CURRENT_SIGNING_KEY!, next: env.QSTASH_NEXT_SIGNING_KEY! },
+        }
+      : { embedded: { port: env.QSTASH_DEV_PORT } },
+    authSecret: env.AUTH_SECRET,
+    security: {
+      enqueueRateLimit: env.ENQUEUE_RATE_LIMIT,
+      corsOrigins: env.CORS_ORIGINS,
+      jwks: env.AUTH_JWKS_URL ? { url: env.AUTH_JWKS_URL, issuer: env.AUTH_ISSUER, audience: env.AUTH_AUDIENCE } : undefined,
+    },
+    stripe: { webhookSecret: env.STRIPE_WEBHOOK_SECRET },
+    webhookSources: env.WEBHOOK_SOURCES,
+    email: { resendApiKey: env.RESEND_API_KEY, resendBaseUrl: env.RESEND_BASE_URL, from: env.RESEND_FROM_EMAIL, mailboxDir: join(dataDir, 'mailbox') },
+    filesDir: join(dataDir, 'files'),
+    log: createLogger({ level: env.LOG_LEVEL }),
+  };
+}
