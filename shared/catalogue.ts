@@ -19,28 +19,64 @@ import { SendEmailPayload } from './email.ts';
 const JsonRecord = z.record(z.string().max(200), z.unknown());
 const IsoDate = z.iso.date();
 
-export const ProcessWebhookPayload = z.object({
-  source: z.string().trim().min(1).max(100),
-  event: z.string().trim().min(1).max(200),
-  data: JsonRecord,
-  /** The provider's delivery id; the event is stored once per source and delivery id. */
-  deliveryId: z.string().trim().min(1).max(200).optional(),
-  /** The headers that matter (event, delivery id, user-agent, content-type), lower-cased. */
-  headers: z.record(z.string().max(100), z.string().max(1000)).optional(),
-  /** When the webhook route received the delivery. */
-  receivedAt: z.iso.datetime({ offset: true }).optional(),
-});
-export const ProcessStripeWebhookPayload = z.object({
-  eventType: z.string().min(1).max(200),
-  /** The Stripe event's `data.object` (the checkout session, invoice or subscription). */
-  eventData: JsonRecord,
-  /** The sender's address as the route saw it; the seed passes `request.headers.get('x-forwarded-for')`, which may be null. */
-  ipAddress: z.string().max(256).nullish(),
-  /** The Stripe event's `id` (`evt_…`). */
-  eventId: z.string().min(1).max(255).optional(),
-  /** The Stripe event's `created` (Unix seconds): orders updates of one subscription. Default: processing time. */
-  eventCreated: z.number().int().nonnegative().optional(),
-});
+/** How deep a webhook payload may nest: far beyond real senders, far below what `jsonb` refuses. */
+export const MAX_WEBHOOK_PAYLOAD_DEPTH = 100;
+
+/**
+ * Why Postgres could not store a JSON value (U+0000 in a string or key, which `jsonb` and `text`
+ * refuse, or nesting beyond `maxDepth`), else undefined. Iterative: a 1 MiB body may nest deep.
+ */
+export function unstorableJson(value: unknown, maxDepth: number): string | undefined {
+  const stack: [unknown, number][] = [[value, 0]];
+  for (let next = stack.pop(); next; next = stack.pop()) {
+    const [item, depth] = next;
+    if (typeof item === 'string' && item.includes('\u0000')) return 'text may not contain the NUL character (U+0000)';
+    if (typeof item !== 'object' || item === null) continue;
+    if (depth >= maxDepth) return `may nest at most ${maxDepth} deep`;
+    for (const [key, v] of Object.entries(item)) {
+      if (key.includes('\u0000')) return 'text may not contain the NUL character (U+0000)';
+      stack.push([v, depth + 1]);
+    }
+  }
+  return undefined;
+}
+/** Refused at the schema, so a signed delivery carrying it is a 400, not a 500 its sender would redeliver for days. */
+function storable(payload: unknown, ctx: z.RefinementCtx): void {
+  const problem = unstorableJson(payload, MAX_WEBHOOK_PAYLOAD_DEPTH);
+  if (problem) ctx.addIssue({ code: 'custom', message: `payload ${problem}` });
+}
+
+/** Server-only: created by the webhook route and `webhooks.replay` (and server code), never by API callers. */
+export const ProcessWebhookPayload = z
+  .object({
+    source: z.string().trim().min(1).max(100),
+    event: z.string().trim().min(1).max(200),
+    data: JsonRecord,
+    /** The provider's delivery id; the event is stored once per organization, source and delivery id. */
+    deliveryId: z.string().trim().min(1).max(200).optional(),
+    /** The headers that matter (event, delivery id, user-agent, content-type), lower-cased. */
+    headers: z.record(z.string().max(100), z.string().max(1000)).optional(),
+    /** When the webhook route received the delivery. */
+    receivedAt: z.iso.datetime({ offset: true }).optional(),
+  })
+  .superRefine(storable);
+/** Server-only: created by the verified Stripe route (and server code), never by API callers. */
+export const ProcessStripeWebhookPayload = z
+  .object({
+    eventType: z.string().min(1).max(200),
+    /** The Stripe event's `data.object` (the checkout session, invoice or subscription). */
+    eventData: JsonRecord,
+    /** The sender's address as the route saw it; the seed passes `request.headers.get('x-forwarded-for')`, which may be null. */
+    ipAddress: z.string().max(256).nullish(),
+    /** The Stripe event's `id` (`evt_…`). */
+    eventId: z.string().min(1).max(255).optional(),
+    /**
+     * The Stripe event's `created` (Unix seconds): orders updates of one subscription. Default, and
+     * for a time more than a few minutes ahead of the server's clock: processing time.
+     */
+    eventCreated: z.number().int().nonnegative().optional(),
+  })
+  .superRefine(storable);
 export const ExportDataPayload = z.object({
   entityType: z.string().trim().min(1).max(100),
   format: z.enum(['csv', 'json']),
@@ -65,8 +101,12 @@ export const CleanupOldDataPayload = z.object({
   retention: z.number().int().min(1).max(3650),
 });
 
-/** Who may enqueue a job type through the API (server code may enqueue any type). */
-export type EnqueueAccess = 'member' | 'admin';
+/**
+ * Who may enqueue or schedule a job type through the API: `member` (any role), `admin`, or
+ * `server` (no API caller; the type's jobs come from verified routes and server code, which may
+ * enqueue any type).
+ */
+export type EnqueueAccess = 'member' | 'admin' | 'server';
 
 /**
  * One catalogue entry: the seed's `JobConfig` (`type, endpoint, retries, timeout, description`)
@@ -113,7 +153,7 @@ export const JOB_CATALOGUE = {
     retries: 5,
     timeout: 60,
     description: 'Store and dispatch an incoming webhook event',
-    enqueueAccess: 'admin',
+    enqueueAccess: 'server',
     availability: 'available',
     example: { source: 'github', event: 'push', data: { ref: 'refs/heads/main' } },
   },
@@ -124,7 +164,7 @@ export const JOB_CATALOGUE = {
     retries: 5,
     timeout: 60,
     description: 'Apply a verified Stripe event to billing state',
-    enqueueAccess: 'admin',
+    enqueueAccess: 'server',
     availability: 'available',
     example: { eventType: 'invoice.paid', eventData: { id: 'in_123', object: 'invoice' } },
   },

@@ -4,6 +4,9 @@ import { billingSubscriptions, type BillingSubscriptionRow } from '../db/billing
 
 const b = billingSubscriptions;
 
+/** How far ahead of this server's clock a Stripe event's `created` may be and still order events (Stripe's signature tolerance). */
+export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
+
 export interface SubscriptionState {
   subscriptionId: string;
   customerId: string;
@@ -19,7 +22,8 @@ export interface SubscriptionState {
 /**
  * Applies a subscription event's state in one guarded upsert: a row whose applied event is
  * newer is left alone, so a late, older event never moves the state backwards. Equal times
- * apply (Stripe's `created` has one-second resolution; a retry of one event is a no-op).
+ * apply (Stripe's `created` has one-second resolution; a retry of one event is a no-op). A
+ * stored time beyond the clock skew (written before such times were refused) fences nothing.
  * The organization never changes once recorded. Resolves whether the event was applied.
  */
 export async function upsertSubscriptionState(db: DbOrTx, s: SubscriptionState): Promise<boolean> {
@@ -46,7 +50,7 @@ export async function upsertSubscriptionState(db: DbOrTx, s: SubscriptionState):
         lastEventAt: sql`excluded.last_event_at`,
         updatedAt: sql`now()`,
       },
-      setWhere: sql`${b.lastEventAt} IS NULL OR ${b.lastEventAt} <= excluded.last_event_at`,
+      setWhere: sql`${b.lastEventAt} IS NULL OR ${b.lastEventAt} <= excluded.last_event_at OR ${b.lastEventAt} > now() + ${MAX_CLOCK_SKEW_MS} * interval '1 millisecond'`,
     })
     .returning({ id: b.stripeSubscriptionId });
   return rows.length > 0;

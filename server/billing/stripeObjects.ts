@@ -6,6 +6,14 @@
  */
 import { z } from 'zod';
 
+/** What the route reads of a verified event: anything else is a 400 (a 5xx would be redelivered for days). */
+export const StripeEventEnvelope = z.object({
+  id: z.string().min(1).max(255),
+  type: z.string().min(1).max(200),
+  created: z.number().int().nonnegative(),
+  data: z.object({ object: z.record(z.string(), z.unknown()) }),
+});
+
 /** An id, or the expanded object carrying it. */
 const Ref = z.union([z.string(), z.looseObject({ id: z.string() })]).transform((v) => (typeof v === 'string' ? v : v.id));
 const Metadata = z.record(z.string(), z.unknown()).nullish();

@@ -5,7 +5,7 @@ import { createDispatcher } from '../jobs/dispatcher.ts';
 import { JobValidationError } from '../jobs/errors.ts';
 import type { HandlerContext, JobHandler } from '../jobs/handlers.ts';
 import { enqueuePaymentFailedEmail, enqueueSubscriptionCreatedEmail } from './billingEmails.ts';
-import { findBillingOrganization, getBillingSubscription, insertProvisionalSubscription, upsertSubscriptionState } from './billingStore.ts';
+import { findBillingOrganization, getBillingSubscription, insertProvisionalSubscription, MAX_CLOCK_SKEW_MS, upsertSubscriptionState } from './billingStore.ts';
 import { CheckoutSession, Invoice, Subscription, invoiceMetadata, organizationIdFrom, periodEndOf, planOf, subscriptionIdOf } from './stripeObjects.ts';
 
 export interface StripeWebhookHandlerOptions {
@@ -39,8 +39,7 @@ export function createStripeWebhookHandler(options: StripeWebhookHandlerOptions)
 
   return async (payload, ctx) => {
     const id = payload.eventId ?? `job:${ctx.jobId}`;
-    // Without the event's time (an event enqueued by hand), it counts as the newest.
-    const event: Event = { id, at: payload.eventCreated !== undefined ? new Date(payload.eventCreated * 1000) : new Date(), emailKey: `stripe:${id}:email` };
+    const event: Event = { id, at: eventTime(payload.eventCreated, ctx), emailKey: `stripe:${id}:email` };
     switch (payload.eventType) {
       case 'checkout.session.completed':
         return applyCheckout(parse(CheckoutSession, payload), event, ctx);
@@ -113,6 +112,19 @@ function parse<T extends z.ZodType>(schema: T, payload: Payload): z.output<T> {
   const parsed = schema.safeParse(payload.eventData);
   if (!parsed.success) throw new JobValidationError(`Stripe ${payload.eventType} object does not have the expected shape`, parsed.error.issues);
   return parsed.data;
+}
+
+/**
+ * When the event happened, for ordering. Without its time (an event enqueued by server code), it
+ * counts as the newest; so does a time beyond the clock skew, which would otherwise fence out
+ * every genuine event until then.
+ */
+function eventTime(created: number | undefined, ctx: Ctx): Date {
+  const now = Date.now();
+  if (created === undefined) return new Date(now);
+  if (created * 1000 <= now + MAX_CLOCK_SKEW_MS) return new Date(created * 1000);
+  ctx.log.warn({ jobId: ctx.jobId, eventCreated: created }, '[billing] Stripe event time is in the future: ordered at processing time');
+  return new Date(now);
 }
 
 const ignored = (reason: string): StripeEventOutcome => ({ outcome: 'ignored', reason });

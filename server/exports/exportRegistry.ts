@@ -3,7 +3,7 @@ import type { EnqueueAccess } from '../../shared/catalogue.ts';
 import type { DbOrTx } from '../db/database.ts';
 
 /** Who may export an entity through the API: `member` (any role) or `admin`. Server code may export any. */
-export type ExportAccess = EnqueueAccess;
+export type ExportAccess = Exclude<EnqueueAccess, 'server'>;
 
 /** Where the previous page ended: the keyset columns' values of its last row. */
 export type ExportCursor = readonly unknown[];

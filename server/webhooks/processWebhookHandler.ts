@@ -9,14 +9,15 @@ export interface ProcessWebhookHandlerOptions {
 }
 
 /**
- * The process-webhook job: stores the event (once per source and delivery id; the job's
- * organization, from the source's config, is the event's), calls the handlers registered for
- * its source and event in order, then marks it processed. A failing handler fails the attempt.
+ * The process-webhook job: stores the event unless the webhook route already did (once per
+ * organization, source and delivery id; the job's organization, from the source's config, is
+ * the event's), calls the handlers registered for its source and event in order, then marks it
+ * processed. A failing handler fails the attempt.
  */
 export function createProcessWebhookHandler(options: ProcessWebhookHandlerOptions): JobHandler<'process-webhook'> {
   const { db, handlers } = options;
   return async (payload, ctx) => {
-    const stored = await storeWebhookEvent(db, {
+    const { row: stored } = await storeWebhookEvent(db, {
       source: payload.source,
       event: payload.event,
       // A job enqueued by hand has no delivery: it is its own.
@@ -24,7 +25,7 @@ export function createProcessWebhookHandler(options: ProcessWebhookHandlerOption
       organizationId: ctx.organizationId,
       headers: payload.headers ?? {},
       payload: payload.data,
-      receivedAt: payload.receivedAt ? new Date(payload.receivedAt) : new Date(),
+      receivedAt: payload.receivedAt ? new Date(payload.receivedAt) : undefined,
     });
     const matching = handlers.handlersFor(stored.source, stored.event);
     const log = ctx.log.child({ webhookEventId: stored.id, source: stored.source, event: stored.event });

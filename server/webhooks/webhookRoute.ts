@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { logSecurityEvent, SECURITY_EVENTS } from '../security/securityEvent.ts';
 import type { Request, RequestHandler } from 'express';
 import type { JobsDeps } from '../jobs/deps.ts';
-import { enqueueJob } from '../jobs/enqueueJob.ts';
 import { JobValidationError, toError } from '../jobs/errors.ts';
+import { acceptWebhookDelivery } from './acceptWebhookDelivery.ts';
 import { verifyWebhookSignature } from './verifyWebhookSignature.ts';
 import { resolveWebhookSource, type ResolvedWebhookSource, type WebhookSource } from './webhookSource.ts';
 
@@ -17,8 +17,10 @@ const SOURCE = 'webhookSource';
 
 /**
  * `POST /api/webhooks/:source`, as two handlers around `express.raw`: the first answers 404 for
- * an unknown source before any body is read; the second verifies the signature (401), and
- * enqueues `process-webhook` keyed by the provider's delivery id, so a redelivery is one job.
+ * an unknown source before any body is read; the second verifies the signature (401), stores the
+ * event and enqueues `process-webhook` (acceptWebhookDelivery). A redelivery (the same delivery
+ * id) or a replay (the same body within the window, under any delivery id or event) is answered
+ * 200 with `duplicate: true` and the first delivery's job.
  */
 export function createWebhookRoute(options: WebhookRouteOptions): { findSource: RequestHandler; receive: RequestHandler } {
   const { jobs } = options;
@@ -42,23 +44,21 @@ export function createWebhookRoute(options: WebhookRouteOptions): { findSource: 
     const data = parseObject(req.body);
     if (!data) return void res.status(400).json({ error: 'body must be a JSON object' });
 
-    const deliveryId = req.header(source.deliveryIdHeader)?.trim() || `sha256:${createHash('sha256').update(req.body).digest('hex')}`;
+    const bodySha256 = createHash('sha256').update(req.body).digest('hex');
+    const deliveryId = req.header(source.deliveryIdHeader)?.trim() || `sha256:${bodySha256}`;
     const event = req.header(source.eventHeader)?.trim() || eventInBody(data) || 'unknown';
     const log = jobs.log.child({ source: source.name, event, deliveryId });
     try {
-      const { jobId, deduplicated } = await enqueueJob(jobs, {
-        type: 'process-webhook',
-        payload: { source: source.name, event, data, deliveryId, headers: headersThatMatter(req, source), receivedAt: new Date().toISOString() },
-        metadata: source.organizationId === undefined ? {} : { organizationId: source.organizationId },
-        idempotencyKey: `webhook:${source.name}:${deliveryId}`,
-      });
-      log.info({ jobId, deduplicated }, '[webhooks] Webhook accepted');
-      res.status(200).json({ received: true, jobId, deduplicated });
+      const headers = headersThatMatter(req, source);
+      const accepted = await acceptWebhookDelivery(jobs, { source: source.name, organizationId: source.organizationId, event, deliveryId, data, headers, bodySha256 });
+      log.info(accepted, accepted.duplicate ? '[webhooks] Duplicate webhook delivery' : '[webhooks] Webhook accepted');
+      res.status(200).json({ received: true, ...accepted });
     } catch (error) {
       if (error instanceof JobValidationError) {
-        return void res.status(400).json({ error: 'webhook does not fit the process-webhook payload', issues: error.issues.map((i) => i.path.join('.')) });
+        // A 4xx: senders redeliver 5xx for days, and this body will never fit.
+        return void res.status(400).json({ error: 'webhook does not fit the process-webhook payload', issues: error.validationErrors });
       }
-      log.error({ err: toError(error) }, '[webhooks] Webhook could not be enqueued');
+      log.error({ err: toError(error) }, '[webhooks] Webhook could not be stored or enqueued');
       res.status(500).json({ error: 'internal error' });
     }
   };

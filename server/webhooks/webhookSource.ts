@@ -9,19 +9,26 @@ const HeaderName = z
  * One configured sender of generic webhooks, served at `POST /api/webhooks/<name>`.
  * Header names default per verifier (see `resolveWebhookSource`).
  */
-export const WebhookSource = z.object({
-  /** The `:source` route segment, e.g. `github`. */
-  name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,99}$/, 'source names are lower-case letters, digits, - and _'),
-  /** `github`: `X-Hub-Signature-256: sha256=<hex>`; `hmac-sha256`: a hex HMAC-SHA256 of the body in `signatureHeader`. */
-  verify: z.enum(['github', 'hmac-sha256']),
-  /** The shared secret the sender signs with. */
-  secret: z.string().min(1),
-  signatureHeader: HeaderName.optional(),
-  deliveryIdHeader: HeaderName.optional(),
-  eventHeader: HeaderName.optional(),
-  /** The organization this source's events belong to (and whose admins may list and replay them). Default none. */
-  organizationId: z.number().int().positive().optional(),
-});
+export const WebhookSource = z
+  .object({
+    /** The `:source` route segment, e.g. `github`. */
+    name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,99}$/, 'source names are lower-case letters, digits, - and _'),
+    /** `github`: `X-Hub-Signature-256: sha256=<hex>`; `hmac-sha256`: a hex HMAC-SHA256 of the body in `signatureHeader`. */
+    verify: z.enum(['github', 'hmac-sha256']),
+    /** The shared secret the sender signs with. */
+    secret: z.string().min(1),
+    /**
+     * `hmac-sha256` only: `signatureHeader` is `t=<unix seconds>,v1=<hex>` (Stripe's scheme), the
+     * HMAC over `${t}.${body}`, refused more than 5 minutes from now. Default false.
+     */
+    timestamped: z.boolean().optional(),
+    signatureHeader: HeaderName.optional(),
+    deliveryIdHeader: HeaderName.optional(),
+    eventHeader: HeaderName.optional(),
+    /** The organization this source's events belong to (and whose admins may list and replay them). Default none. */
+    organizationId: z.number().int().positive().optional(),
+  })
+  .refine((s) => !s.timestamped || s.verify === 'hmac-sha256', { message: 'timestamped signatures are for hmac-sha256 sources', path: ['timestamped'] });
 export type WebhookSource = z.input<typeof WebhookSource>;
 
 /** A source with every header name filled in. */

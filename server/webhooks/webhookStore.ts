@@ -5,6 +5,9 @@ import { webhookEvents, type WebhookEventRow } from '../db/webhookSchema.ts';
 
 const w = webhookEvents;
 
+/** How long a second delivery of the same body from one source counts as a replay. */
+export const BODY_DEDUPE_WINDOW_HOURS = 24;
+
 export interface StoreWebhookEventInput {
   source: string;
   event: string;
@@ -12,19 +15,39 @@ export interface StoreWebhookEventInput {
   organizationId: number | null;
   headers: Record<string, string>;
   payload: Record<string, unknown>;
-  receivedAt: Date;
+  /** Default the database's now(). */
+  receivedAt?: Date | undefined;
+  /** Hex SHA-256 of the raw body (the webhook route's): the same body within the window is the same event. */
+  bodySha256?: string | undefined;
 }
 
-/** Stores an event once per (source, delivery id); a retry or replay gets the stored row back. */
-export async function storeWebhookEvent(db: DbOrTx, input: StoreWebhookEventInput): Promise<WebhookEventRow> {
-  const [row] = await db
-    .insert(w)
-    .values({ id: randomUUID(), ...input })
-    // A no-op update, so RETURNING yields the existing row too, in one statement.
-    .onConflictDoUpdate({ target: [w.source, w.deliveryId], set: { source: sql`excluded.source` } })
-    .returning();
-  if (!row) throw new Error('upsert returned no row'); // INSERT … ON CONFLICT DO UPDATE always returns one
-  return row;
+/**
+ * Stores an event once per (organization, source, delivery id) and, given a body hash, once per
+ * body within BODY_DEDUPE_WINDOW_HOURS. Resolves the row and whether this call stored it: a
+ * retry, a replay or a duplicate gets the row stored first.
+ */
+export async function storeWebhookEvent(db: DbOrTx, input: StoreWebhookEventInput): Promise<{ row: WebhookEventRow; created: boolean }> {
+  // The unique indexes' own expression, so these statements use them.
+  const sameSource = sql`${w.source} = ${input.source} AND coalesce(${w.organizationId}, -1) = ${input.organizationId ?? -1}`;
+  if (input.bodySha256) {
+    // Past the window the earlier event gives up the body's key, so the same body is new again.
+    await db
+      .update(w)
+      .set({ bodySha256: null })
+      .where(sql`${sameSource} AND ${w.bodySha256} = ${input.bodySha256} AND ${w.receivedAt} < now() - ${BODY_DEDUPE_WINDOW_HOURS} * interval '1 hour'`);
+  }
+  // No conflict target: either key (delivery id, body hash) makes this a duplicate.
+  const [inserted] = await db.insert(w).values({ id: randomUUID(), ...input }).onConflictDoNothing().returning();
+  if (inserted) return { row: inserted, created: true };
+  const [existing] = await db
+    .select()
+    .from(w)
+    .where(sql`${sameSource} AND (${w.deliveryId} = ${input.deliveryId} OR ${w.bodySha256} = ${input.bodySha256 ?? null})`)
+    .orderBy(sql`${w.deliveryId} = ${input.deliveryId} DESC`)
+    .limit(1);
+  // Only if the conflicting row was deleted (cleanup) in between: the caller's retry stores it anew.
+  if (!existing) throw new Error('webhook event conflicted with a row that is gone');
+  return { row: existing, created: false };
 }
 
 export async function markWebhookEventProcessed(db: DbOrTx, id: string): Promise<void> {

@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import superjson from 'superjson';
+import { inputTransformer } from '../../server/trpc/inputTransformer.ts';
 import { startSecurityServer, type SecurityServer } from './support/securityServer.ts';
 
 let t: SecurityServer;
@@ -71,12 +72,18 @@ describe('shared references in tRPC input', () => {
   });
 
   it('legitimate shared references sent by the superjson client keep their values', async () => {
-    const client = await t.client({ organizationId: 72, role: 'admin' });
     const shared = { city: 'Paris', tags: ['a', 'b'] };
-    const data = { home: shared, work: shared };
-    expect(superjson.serialize({ data }).meta?.referentialEqualities).toBeDefined(); // the client really sends the annotation
-    const { jobId } = await client.jobs.enqueue.mutate({ type: 'process-webhook', payload: { source: 'crm', event: 'contact.updated', data } });
-    const job = await client.jobs.get.query({ jobId });
-    expect(job.payload).toEqual({ source: 'crm', event: 'contact.updated', data: { home: shared, work: shared } });
+    const serialized = superjson.serialize({ data: { home: shared, work: shared } });
+    expect(serialized.meta?.referentialEqualities).toBeDefined(); // the client really sends the annotation
+    expect(inputTransformer.input.deserialize(serialized)).toEqual({ data: { home: shared, work: shared } });
+
+    // Through the API: one Date object used twice is sent as a shared reference.
+    const client = await t.client({ organizationId: 72, role: 'admin' });
+    const { jobId } = await client.jobs.enqueue.mutate({ type: 'cleanup-old-data', payload: { retention: 30 }, options: { delay: 3_600_000 } });
+    const day = new Date(Date.now() - 60_000);
+    expect(superjson.serialize({ createdAfter: day, createdBefore: day }).meta?.referentialEqualities).toBeDefined();
+    const page = await client.jobs.list.query({ createdAfter: day, createdBefore: new Date(Date.now() + 60_000) });
+    expect(page.items.map((job) => job.jobId)).toContain(jobId);
+    expect(await client.jobs.list.query({ createdAfter: day, createdBefore: day })).toEqual({ items: [], nextCursor: null });
   });
 });

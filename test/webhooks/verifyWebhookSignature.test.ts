@@ -42,3 +42,27 @@ describe('generic HMAC-SHA256 header', () => {
     expect(verifyWebhookSignature(generic, body, hex('other'))).toMatchObject({ ok: false });
   });
 });
+
+describe('timestamped HMAC-SHA256 (t=…,v1=…)', () => {
+  const timed = { verify: 'hmac-sha256', secret: 'acme-secret', timestamped: true } as const;
+  const at = 1_700_000_000;
+  const v1 = (t: number, secret: string = timed.secret) => createHmac('sha256', secret).update(`${t}.`).update(body).digest('hex');
+  const verifyAt = (header: string, nowSeconds = at) => verifyWebhookSignature(timed, body, header, nowSeconds * 1000);
+
+  it('accepts a signature over `${t}.${body}` within 5 minutes either way, and any of several v1', () => {
+    expect(verifyAt(signWebhookBody(timed, body, at))).toEqual({ ok: true });
+    expect(verifyAt(`t=${at},v1=${v1(at)}`, at + 300)).toEqual({ ok: true });
+    expect(verifyAt(`t=${at},v1=${v1(at)}`, at - 300)).toEqual({ ok: true });
+    expect(verifyAt(`t=${at}, v1=${v1(at, 'old')}, v1=${v1(at)}`)).toEqual({ ok: true });
+  });
+
+  it('refuses old or future timestamps, moved timestamps, the untimestamped form and garbled headers', () => {
+    expect(verifyAt(`t=${at},v1=${v1(at)}`, at + 301)).toEqual({ ok: false, reason: 'signature timestamp is outside the tolerance' });
+    expect(verifyAt(`t=${at},v1=${v1(at)}`, at - 301)).toMatchObject({ ok: false });
+    expect(verifyAt(`t=${at + 1},v1=${v1(at)}`)).toEqual({ ok: false, reason: 'signature does not match' });
+    expect(verifyAt(`t=${at},v1=${v1(at, 'wrong')}`)).toMatchObject({ ok: false });
+    for (const header of [hex(timed.secret), `v1=${v1(at)}`, `t=${at}`, `t=${at},t=${at},v1=${v1(at)}`, `t=x${at},v1=${v1(at)}`, `t=${at},v1=${v1(at)}=`]) {
+      expect(verifyAt(header), header).toEqual({ ok: false, reason: 'signature header is malformed' });
+    }
+  });
+});

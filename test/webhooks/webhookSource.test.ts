@@ -19,6 +19,9 @@ describe('webhook source configuration', () => {
     expect(() => resolveWebhookSource({ name: 'Has Space', verify: 'github', secret: 's' })).toThrow();
     expect(() => resolveWebhookSource({ name: 'x', verify: 'md5' as never, secret: 's' })).toThrow();
     expect(() => resolveWebhookSource({ name: 'x', verify: 'github', secret: '' })).toThrow();
+    // GitHub signs the body alone: a timestamped GitHub source would refuse every delivery.
+    expect(() => resolveWebhookSource({ name: 'x', verify: 'github', secret: 's', timestamped: true })).toThrow(/hmac-sha256/);
+    expect(resolveWebhookSource({ name: 'x', verify: 'hmac-sha256', secret: 's', timestamped: true })).toMatchObject({ timestamped: true });
   });
 
   it('parses WEBHOOK_SOURCES as a JSON array with unique names', () => {

@@ -1,4 +1,4 @@
-import { createHmac, randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitForJob } from '../../client/waitForJob.ts';
@@ -67,15 +67,18 @@ async function postAcme(payload: object) {
   });
 }
 
-const push = { ref: 'refs/heads/main', repository: { full_name: 'octo/hello' }, commits: [{ id: 'abc' }] };
+// A new body each time: the same body again, under any delivery id, is a duplicate within 24 h.
+const newPush = () => ({ ref: 'refs/heads/main', repository: { full_name: 'octo/hello' }, commits: [{ id: 'abc' }], after: randomUUID() });
 
 describe('GitHub-style webhooks, end to end', () => {
   it('verifies a good signature, stores the event and calls the handlers for its source and event', async () => {
     const delivery = randomUUID();
+    const push = newPush();
     const response = await postGithub('push', push, { delivery });
     expect(response.status).toBe(200);
-    const { jobId, deduplicated } = (await response.json()) as { jobId: string; deduplicated: boolean };
+    const { jobId, deduplicated, duplicate } = (await response.json()) as { jobId: string; deduplicated: boolean; duplicate: boolean };
     expect(deduplicated).toBe(false);
+    expect(duplicate).toBe(false);
 
     const job = await waitForJob(await t.client(), jobId, { timeout: 20_000 });
     expect(job).toMatchObject({ status: 'completed', type: 'process-webhook', organizationId: 1, idempotencyKey: `webhook:github:${delivery}` });
@@ -83,6 +86,7 @@ describe('GitHub-style webhooks, end to end', () => {
 
     const [row] = await db().select().from(webhookEvents).where(eq(webhookEvents.deliveryId, delivery));
     expect(row).toMatchObject({ source: 'github', event: 'push', organizationId: 1, payload: push, replayedCount: 0 });
+    expect(row!.bodySha256).toBe(createHash('sha256').update(JSON.stringify(push)).digest('hex'));
     expect(row!.headers).toEqual({ 'x-github-event': 'push', 'x-github-delivery': delivery, 'user-agent': 'GitHub-Hookshot/abc123', 'content-type': 'application/json' });
     expect(row!.receivedAt).toBeInstanceOf(Date);
     expect(row!.processedAt!.getTime()).toBeGreaterThanOrEqual(row!.receivedAt.getTime());
@@ -92,6 +96,7 @@ describe('GitHub-style webhooks, end to end', () => {
 
   it('answers 401 to a bad or missing signature and records nothing', async () => {
     const before = await db().$count(jobExecutions, eq(jobExecutions.type, 'process-webhook'));
+    const push = newPush();
     const body = JSON.stringify(push);
     const responses = await Promise.all([
       postGithub('push', push, { signature: `sha256=${sign('wrong-secret', body)}` }),
@@ -105,9 +110,11 @@ describe('GitHub-style webhooks, end to end', () => {
 
   it('makes one job of a redelivery (the same X-GitHub-Delivery), even concurrently', async () => {
     const delivery = randomUUID();
+    const push = newPush();
     const responses = await Promise.all(Array.from({ length: 4 }, () => postGithub('push', push, { delivery })));
-    const bodies = (await Promise.all(responses.map((r) => r.json()))) as { jobId: string; deduplicated: boolean }[];
+    const bodies = (await Promise.all(responses.map((r) => r.json()))) as { jobId: string; deduplicated: boolean; duplicate: boolean }[];
     expect(new Set(bodies.map((b) => b.jobId)).size).toBe(1);
+    expect(bodies.filter((b) => !b.duplicate)).toHaveLength(1);
     await waitForJob(await t.client(), bodies[0]!.jobId, { timeout: 20_000 });
     expect(seenFor(delivery, 'push')).toHaveLength(1);
     expect(await db().$count(webhookEvents, eq(webhookEvents.deliveryId, delivery))).toBe(1);
@@ -157,7 +164,7 @@ describe('other sources and bad requests', () => {
 describe('webhooks.replay and webhooks.list (admin)', () => {
   async function storedPush() {
     const delivery = randomUUID();
-    const { jobId } = (await (await postGithub('push', push, { delivery })).json()) as { jobId: string };
+    const { jobId } = (await (await postGithub('push', newPush(), { delivery })).json()) as { jobId: string };
     await waitForJob(await t.client(), jobId, { timeout: 20_000 });
     const [row] = await db().select().from(webhookEvents).where(eq(webhookEvents.deliveryId, delivery));
     return { delivery, jobId, row: row! };
