@@ -16,7 +16,8 @@ else await runServer();
 
 async function runServer(): Promise<void> {
   const subscribers = Number(values.subscribers);
-  const server = await startBenchServer(values.postgres);
+  // One member opens every stream: lift the per-user, per-organization and process caps.
+  const server = await startBenchServer(values.postgres, { security: { subscriptionLimits: { perUser: null, perOrganization: null, global: null } } });
   const gc = (globalThis as { gc?: () => void }).gc;
   const memory = () => (gc?.(), process.memoryUsage());
   const before = memory();

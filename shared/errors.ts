@@ -17,5 +17,7 @@ export const ERROR_CODES = [
   'INVALID_TRANSITION',
   'PUBLISH_FAILED',
   'RATE_LIMITED',
+  /** A live subscription over the caller's, organization's or server's cap of open streams. */
+  'TOO_MANY_SUBSCRIPTIONS',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

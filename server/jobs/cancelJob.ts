@@ -2,18 +2,23 @@ import { and, eq, inArray, sql } from 'drizzle-orm';
 import { CANCELLABLE_STATUSES } from '../../shared/jobStatus.ts';
 import { jobExecutions } from '../db/schema.ts';
 import type { JobsDeps } from './deps.ts';
+import { checkJob, type JobCheck } from './checkJob.ts';
 import { InvalidTransitionError, toError } from './errors.ts';
 import { findJobRow, inScope } from './getJob.ts';
 import type { Scope } from './scope.ts';
 import { transition } from './transition.ts';
 
-/** Cancels a pending or retrying job, and withdraws its message from the broker (best effort). */
-export async function cancelJob(deps: JobsDeps, scope: Scope, jobId: string): Promise<{ jobId: string }> {
+/**
+ * Cancels a pending or retrying job, and withdraws its message from the broker (best effort).
+ * `check` (the API caller's access to the job's type and payload) runs before the state change.
+ */
+export async function cancelJob(deps: JobsDeps, scope: Scope, jobId: string, check?: JobCheck): Promise<{ jobId: string }> {
+  const approved = await checkJob(deps.db, scope, jobId, check);
   const row = await transition(deps.db, async (tx) => {
     const [updated] = await tx
       .update(jobExecutions)
       .set({ status: 'cancelled', cancelledAt: sql`now()`, completedAt: sql`now()`, nextAttemptAt: null, updatedAt: sql`now()` })
-      .where(and(eq(jobExecutions.id, jobId), inScope(scope), inArray(jobExecutions.status, CANCELLABLE_STATUSES)))
+      .where(and(eq(jobExecutions.id, jobId), inScope(scope), approved, inArray(jobExecutions.status, CANCELLABLE_STATUSES)))
       .returning();
     return updated;
   });

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
 import { jobTypeConfig } from '../../shared/catalogue.ts';
 import type { ScheduledFiring } from '../../shared/jobApi.ts';
-import { jobExecutions, jobSchedules } from '../db/schema.ts';
+import { jobExecutions, jobSchedules, type ScheduleRow } from '../db/schema.ts';
+import { logSecurityEvent, SECURITY_EVENTS } from '../security/securityEvent.ts';
 import type { JobsDeps } from './deps.ts';
 import { recordEvent } from './recordEvent.ts';
 
@@ -17,6 +18,11 @@ export function jobIdForMessage(messageId: string): string {
  * Turns one schedule firing into its job row (once, however often it is delivered). Tenant,
  * payload and type come from the stored schedule, never from the message. Returns undefined
  * when the schedule is gone, paused, or names another type.
+ *
+ * Each firing spends a token of its organization's enqueue budget (`deps.enqueueLimiter`), as an
+ * enqueue does. With none left the job is recorded `failed` with a RateLimitedError, never run:
+ * the organization sees the missed firing in its job list and timeline instead of losing it
+ * silently, and the schedule's next firing is charged afresh.
  */
 export async function recordFiring(deps: JobsDeps, firing: ScheduledFiring, messageId: string): Promise<string | undefined> {
   const [schedule] = await deps.db
@@ -26,6 +32,10 @@ export async function recordFiring(deps: JobsDeps, firing: ScheduledFiring, mess
     .limit(1);
   if (!schedule || schedule.paused) return undefined;
   const jobId = jobIdForMessage(messageId);
+  // A redelivered firing is the job already recorded, and is not charged again.
+  const [recorded] = await deps.db.select({ id: jobExecutions.id }).from(jobExecutions).where(eq(jobExecutions.id, jobId)).limit(1);
+  if (recorded) return jobId;
+  const refused = await chargeFiring(deps, schedule);
   await deps.db.transaction(async (tx) => {
     const [row] = await tx
       .insert(jobExecutions)
@@ -41,13 +51,29 @@ export async function recordFiring(deps: JobsDeps, firing: ScheduledFiring, mess
         scheduleId: schedule.id,
         messageId,
         publishedAt: new Date(),
+        ...(refused ? { status: 'failed' as const, error: refused, completedAt: new Date() } : {}),
       })
       .onConflictDoNothing()
       .returning();
-    if (row) {
-      await recordEvent(tx, row, 'scheduled');
-      deps.log.info({ jobId, type: row.type, scheduleId: schedule.id }, '[jobs] Job enqueued successfully');
-    }
+    if (!row) return;
+    await recordEvent(tx, row, refused ? 'rate limited' : 'scheduled');
+    const fields = { jobId, type: row.type, scheduleId: schedule.id, organizationId: row.organizationId };
+    if (refused) deps.log.warn(fields, '[jobs] Schedule firing skipped: rate limited');
+    else deps.log.info(fields, '[jobs] Job enqueued successfully');
   });
   return jobId;
+}
+
+/** Takes a token for a firing; the error to store when the organization has none. System schedules are not charged. */
+async function chargeFiring(deps: JobsDeps, schedule: ScheduleRow): Promise<{ name: string; message: string } | undefined> {
+  const limiter = deps.enqueueLimiter;
+  if (!limiter || schedule.organizationId === null) return undefined;
+  const decision = await limiter.take(String(schedule.organizationId));
+  if (decision.allowed) return undefined;
+  const limit = `${limiter.limit.tokens}/${limiter.limit.perMs}ms`;
+  if (decision.firstRefusal) {
+    const fields = { path: 'schedule firing', scheduleId: schedule.id, organizationId: schedule.organizationId, userId: schedule.userId, limit, retryAfterMs: decision.retryAfterMs };
+    logSecurityEvent(deps.log, SECURITY_EVENTS.rateLimited, fields, '[security] Enqueue rate limit reached');
+  }
+  return { name: 'RateLimitedError', message: `Schedule firing skipped: the organization's enqueue rate limit (${limit}) was reached; the schedule's next firing runs as usual` };
 }

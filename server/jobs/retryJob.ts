@@ -2,14 +2,19 @@ import { and, eq, inArray, sql } from 'drizzle-orm';
 import { RETRYABLE_STATUSES } from '../../shared/jobStatus.ts';
 import { jobExecutions } from '../db/schema.ts';
 import type { JobsDeps } from './deps.ts';
+import { checkJob, type JobCheck } from './checkJob.ts';
 import { InvalidTransitionError } from './errors.ts';
 import { findJobRow, inScope } from './getJob.ts';
 import { publishJob } from './publishJob.ts';
 import type { Scope } from './scope.ts';
 import { transition } from './transition.ts';
 
-/** Runs a failed or cancelled job again from a fresh attempt budget, as a new publish generation. */
-export async function retryJob(deps: JobsDeps, scope: Scope, jobId: string): Promise<{ jobId: string }> {
+/**
+ * Runs a failed or cancelled job again from a fresh attempt budget, as a new publish generation.
+ * `check` (the API caller's access to the job's type and payload) runs before the state change.
+ */
+export async function retryJob(deps: JobsDeps, scope: Scope, jobId: string, check?: JobCheck): Promise<{ jobId: string }> {
+  const approved = await checkJob(deps.db, scope, jobId, check);
   const row = await transition(deps.db, async (tx) => {
     const [updated] = await tx
       .update(jobExecutions)
@@ -31,7 +36,7 @@ export async function retryJob(deps: JobsDeps, scope: Scope, jobId: string): Pro
         runAt: sql`now()`,
         updatedAt: sql`now()`,
       })
-      .where(and(eq(jobExecutions.id, jobId), inScope(scope), inArray(jobExecutions.status, RETRYABLE_STATUSES)))
+      .where(and(eq(jobExecutions.id, jobId), inScope(scope), approved, inArray(jobExecutions.status, RETRYABLE_STATUSES)))
       .returning();
     return updated;
   }, 'manual retry');

@@ -6,6 +6,7 @@ import type { DbOrTx } from '../db/database.ts';
 import { jobSchedules, type ScheduleRow } from '../db/schema.ts';
 import type { JobsDeps } from './deps.ts';
 import { JobNotFoundError, JobValidationError } from './errors.ts';
+import { checkCronInterval } from './cronInterval.ts';
 import { checkPayload, validateJob } from './enqueueJob.ts';
 import { parseMetadata } from './parseMetadata.ts';
 import { ALL_ORGANIZATIONS, type Scope } from './scope.ts';
@@ -19,6 +20,8 @@ export interface CreateScheduleInput {
   metadata?: unknown;
   /** A fixed id makes creation idempotent (built-in schedules); default: a random one. */
   scheduleId?: string;
+  /** Refuse a cron that may fire more often than this (the API's bound for members). Default none. */
+  minIntervalMs?: number | undefined;
 }
 
 /** The same key in the same organization names the same schedule: creating it again updates it. */
@@ -40,6 +43,7 @@ export async function createSchedule(deps: JobsDeps, input: CreateScheduleInput)
   const { type, payload } = validateJob(input.type, input.payload);
   checkPayload(deps, type, payload);
   checkTimezone(input.timezone);
+  checkCronInterval(input.cron, input.minIntervalMs);
   // Each firing's job gets its own createdAt; an idempotency key names the schedule itself.
   const { metadata: { createdAt: _createdAt, idempotencyKey, ...metadata }, userId, organizationId } = parseMetadata(input.metadata);
   await checkScheduleQuota(deps, metadata.organizationId);

@@ -13,6 +13,8 @@ export const SECURITY_EVENTS = {
   crossTenant: 'security.cross_tenant',
   /** An organization went over its enqueue rate (logged once per burst, not per refused call). */
   rateLimited: 'security.rate_limited',
+  /** A user, organization or the process reached its cap of open live streams (once per burst). */
+  subscriptionLimited: 'security.subscription_limited',
 } as const;
 
 export type SecurityEvent = (typeof SECURITY_EVENTS)[keyof typeof SECURITY_EVENTS];

@@ -5,9 +5,14 @@ import type { Caller } from '../auth/token.ts';
 import type { JobsDeps } from '../jobs/deps.ts';
 import { apiError } from './errors.ts';
 
-/** Members may enqueue or schedule only the catalogue's `member` types; admins any. */
+/**
+ * Members may enqueue or schedule only the catalogue's `member` types, admins also `admin` ones;
+ * no caller `server` ones, whose payloads are trusted as verified (the webhook job types).
+ */
 export function assertMayUseType(caller: Caller, type: JobType): void {
-  if (caller.role === 'admin' || jobTypeConfig(type).enqueueAccess === 'member') return;
+  const access = jobTypeConfig(type).enqueueAccess;
+  if (access === 'server') throw apiError('FORBIDDEN_JOB_TYPE', `Job type "${type}" is created only by the server, never through the API`);
+  if (access === 'member' || caller.role === 'admin') return;
   throw apiError('FORBIDDEN_JOB_TYPE', `Job type "${type}" can only be enqueued by an admin`);
 }
 
@@ -24,6 +29,23 @@ export function assertMayUsePayload(caller: Caller, deps: Pick<JobsDeps, 'payloa
   // The input schema (or the stored schedule) holds this type's parsed payload.
   const adminOnly = (deps.payloadAccess?.[job.type] as ((payload: unknown) => string | undefined) | undefined)?.(job.payload);
   if (adminOnly) throw apiError('FORBIDDEN_PAYLOAD', `Only admins may use ${adminOnly}`);
+}
+
+/**
+ * Acting on an existing job or schedule (retry, cancel, pause, resume, delete) follows the rule
+ * for creating it: the caller must be allowed its stored type and payload.
+ */
+export function assertMayActOn(caller: Caller, deps: Pick<JobsDeps, 'payloadAccess'>, target: { type: JobType; payload: unknown }): void {
+  assertMayUseType(caller, target.type);
+  assertMayUsePayload(caller, deps, target);
+}
+
+/** How often a member's schedule may fire at most: once every 5 minutes (each firing is a job the organization pays for). */
+export const MEMBER_SCHEDULE_MIN_INTERVAL_MS = 5 * 60_000;
+
+/** The shortest firing interval a caller's schedule may have; admins are bounded only by cron's one-minute resolution. */
+export function scheduleMinIntervalMs(caller: Caller): number | undefined {
+  return caller.role === 'admin' ? undefined : MEMBER_SCHEDULE_MIN_INTERVAL_MS;
 }
 
 /** Who a job belongs to: always the verified caller, never the input. */

@@ -6,6 +6,7 @@ import type { FilesDeps } from '../files/filesDeps.ts';
 import type { JobsDeps } from '../jobs/deps.ts';
 import type { Logger } from '../logger.ts';
 import type { RateLimiter } from '../security/rateLimiter.ts';
+import type { SubscriptionLimiter } from '../security/subscriptionLimiter.ts';
 import type { RecordUserSeen } from '../users/recordUserSeen.ts';
 
 /** What every procedure gets. `caller` is null until `protectedProcedure` proves otherwise. */
@@ -15,8 +16,10 @@ export interface Context {
   requestId: string;
   /** Child of the root logger bound to this request (`requestId`, and the caller once verified). */
   log: Logger;
-  /** Per-organization limit of `jobs.enqueue`; null: unlimited. */
+  /** Per-organization limit of `jobs.enqueue` and `jobs.schedule`; null: unlimited. */
   enqueueLimiter: RateLimiter | null;
+  /** Caps on the open `jobs.onStatus` / `jobs.onEvents` streams; null: uncapped (in-process callers). */
+  subscriptions: SubscriptionLimiter | null;
   /** Generated files (`files.*`); undefined on a server without file storage. */
   files: FilesDeps | undefined;
 }
@@ -27,6 +30,8 @@ export interface CreateContextOptions {
   /** `createTokenVerifier(...)`: HS256 with AUTH_SECRET, and the JWKS when configured. Built once per app. */
   verifyToken: TokenVerifier;
   enqueueLimiter?: RateLimiter | null | undefined;
+  /** One per app (`createSubscriptionLimiterFor`), so its counts span requests. Default: uncapped. */
+  subscriptions?: SubscriptionLimiter | null | undefined;
   files?: FilesDeps | undefined;
   /** Records each verified caller in the user directory (`createRecordUserSeen`, throttled). Default none. */
   recordUserSeen?: RecordUserSeen | undefined;
@@ -45,11 +50,13 @@ export function createInnerContext(opts: {
   caller: Caller | null;
   requestId?: string;
   enqueueLimiter?: RateLimiter | null | undefined;
+  subscriptions?: SubscriptionLimiter | null | undefined;
   files?: FilesDeps | undefined;
 }): Context {
   const requestId = opts.requestId ?? randomUUID();
   const who = opts.caller ? { userId: opts.caller.userId, organizationId: opts.caller.organizationId } : {};
-  return { deps: opts.deps, caller: opts.caller, requestId, log: opts.log.child({ requestId, ...who }), enqueueLimiter: opts.enqueueLimiter ?? null, files: opts.files };
+  const log = opts.log.child({ requestId, ...who });
+  return { deps: opts.deps, caller: opts.caller, requestId, log, enqueueLimiter: opts.enqueueLimiter ?? null, subscriptions: opts.subscriptions ?? null, files: opts.files };
 }
 
 /**
@@ -57,12 +64,12 @@ export function createInnerContext(opts: {
  * `Authorization: Bearer <jwt>`, or for SSE subscriptions (EventSource cannot send headers)
  * from `connectionParams.token`. An invalid token is treated as no token.
  */
-export function createContext({ deps, log, verifyToken, enqueueLimiter, files, recordUserSeen }: CreateContextOptions) {
+export function createContext({ deps, log, verifyToken, enqueueLimiter, subscriptions, files, recordUserSeen }: CreateContextOptions) {
   return async ({ req, info }: ContextRequest): Promise<Context> => {
     const token = bearerToken(req.headers.authorization) ?? subscriptionToken(info);
     const caller = token ? await verifyToken(token) : null;
     if (caller) void recordUserSeen?.(caller); // not awaited: the request never waits for (or fails on) the directory
-    return createInnerContext({ deps, log, caller, requestId: requestIdOf(req.headers), enqueueLimiter, files });
+    return createInnerContext({ deps, log, caller, requestId: requestIdOf(req.headers), enqueueLimiter, subscriptions, files });
   };
 }
 

@@ -22,6 +22,7 @@ export const TRPC_CODE_BY_ERROR_CODE = {
   INVALID_TRANSITION: 'CONFLICT',
   PUBLISH_FAILED: 'INTERNAL_SERVER_ERROR',
   RATE_LIMITED: 'TOO_MANY_REQUESTS',
+  TOO_MANY_SUBSCRIPTIONS: 'TOO_MANY_REQUESTS',
 } as const satisfies Record<ErrorCode, TRPC_ERROR_CODE_KEY>;
 
 /** A client-facing error with a shared code, thrown by the API layer itself (access checks). */

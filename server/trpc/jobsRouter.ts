@@ -5,7 +5,7 @@ import { getJob } from '../jobs/getJob.ts';
 import { listJobs } from '../jobs/listJobs.ts';
 import { retryJob } from '../jobs/retryJob.ts';
 import { createSchedule } from '../jobs/schedules.ts';
-import { assertMayUseOptions, assertMayUsePayload, assertMayUseType, metadataOf } from './access.ts';
+import { assertMayActOn, assertMayUseOptions, assertMayUsePayload, assertMayUseType, metadataOf, scheduleMinIntervalMs } from './access.ts';
 import { jobEventProcedures } from './jobEventProcedures.ts';
 import { schedulesRouter } from './schedulesRouter.ts';
 import { rateLimitedProcedure } from './rateLimitedProcedure.ts';
@@ -36,11 +36,14 @@ export const jobsRouter = router({
 
   list: protectedProcedure.input(ListJobsInput).query(({ ctx, input }) => listJobs(ctx.deps.db, ctx.scope, input)),
 
-  retry: protectedProcedure.input(JobIdInput).mutation(({ ctx, input }) => retryJob(ctx.deps, ctx.scope, input.jobId)),
+  // Re-running or cancelling a job needs the access enqueueing it needs (a member of the same
+  // organization gets FORBIDDEN on an admin-only job; another organization's stays NOT_FOUND).
+  retry: protectedProcedure.input(JobIdInput).mutation(({ ctx, input }) => retryJob(ctx.deps, ctx.scope, input.jobId, (job) => assertMayActOn(ctx.caller, ctx.deps, job))),
 
-  cancel: protectedProcedure.input(JobIdInput).mutation(({ ctx, input }) => cancelJob(ctx.deps, ctx.scope, input.jobId)),
+  cancel: protectedProcedure.input(JobIdInput).mutation(({ ctx, input }) => cancelJob(ctx.deps, ctx.scope, input.jobId, (job) => assertMayActOn(ctx.caller, ctx.deps, job))),
 
-  schedule: protectedProcedure.input(ScheduleInput).mutation(({ ctx, input }) => {
+  // Creating a schedule spends the same organization budget as an enqueue; its firings do too (recordFiring).
+  schedule: rateLimitedProcedure.input(ScheduleInput).mutation(({ ctx, input }) => {
     assertMayUseType(ctx.caller, input.type);
     assertMayUsePayload(ctx.caller, ctx.deps, input);
     return createSchedule(ctx.deps, {
@@ -49,6 +52,7 @@ export const jobsRouter = router({
       payload: input.payload,
       timezone: input.timezone,
       metadata: metadataOf(ctx.caller, ctx.requestId),
+      minIntervalMs: scheduleMinIntervalMs(ctx.caller),
     });
   }),
 

@@ -4,9 +4,10 @@ import { logSecurityEvent, SECURITY_EVENTS } from '../security/securityEvent.ts'
 import { protectedProcedure } from './trpc.ts';
 
 /**
- * `protectedProcedure` plus the caller organization's enqueue rate limit (`ctx.enqueueLimiter`):
- * over it, `TOO_MANY_REQUESTS` / `RATE_LIMITED` with `Retry-After` (set in `responseMeta`). Every
- * attempt counts, valid or not, and other organizations are unaffected.
+ * `protectedProcedure` plus the caller organization's enqueue rate limit (`ctx.enqueueLimiter`),
+ * for `jobs.enqueue` and `jobs.schedule` (schedule firings spend the same bucket): over it,
+ * `TOO_MANY_REQUESTS` / `RATE_LIMITED` with `Retry-After` (set in `responseMeta`). Every attempt
+ * counts, valid or not, and other organizations are unaffected.
  */
 export const rateLimitedProcedure = protectedProcedure.use(async ({ ctx, next, path }) => {
   const limiter = ctx.enqueueLimiter;

@@ -2,7 +2,7 @@ import { ScheduleIdInput } from '../../shared/jobApi.ts';
 import type { Caller } from '../auth/token.ts';
 import type { JobsDeps } from '../jobs/deps.ts';
 import { deleteSchedule, listSchedules, pauseSchedule, resumeSchedule, type ScheduleCheck } from '../jobs/schedules.ts';
-import { assertMayUsePayload, assertMayUseType } from './access.ts';
+import { assertMayActOn } from './access.ts';
 import { protectedProcedure, router } from './trpc.ts';
 
 /**
@@ -12,11 +12,8 @@ import { protectedProcedure, router } from './trpc.ts';
  */
 const mayActOn =
   (caller: Caller, deps: JobsDeps): ScheduleCheck =>
-  (schedule) => {
-    if (caller.role === 'admin') return;
-    assertMayUseType(caller, schedule.type);
-    assertMayUsePayload(caller, deps, schedule);
-  };
+  (schedule) =>
+    assertMayActOn(caller, deps, schedule);
 
 const scheduleProcedure = protectedProcedure.input(ScheduleIdInput);
 

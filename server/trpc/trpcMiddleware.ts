@@ -4,6 +4,7 @@ import type { Handler } from 'express';
 import { MAX_BATCH_SIZE } from '../../shared/jobApi.ts';
 import type { Logger } from '../logger.ts';
 import { retryAfterSeconds } from '../security/rateLimitedError.ts';
+import { createSubscriptionLimiter } from '../security/subscriptionLimiter.ts';
 import { createRecordUserSeen } from '../users/recordUserSeen.ts';
 import { createContext, type Context, type CreateContextOptions } from './context.ts';
 import { appRouter } from './root.ts';
@@ -19,7 +20,12 @@ export function createTrpcMiddleware(options: CreateContextOptions): Handler {
   return createExpressMiddleware({
     router: appRouter,
     // One user directory writer per app, so its throttle outlives requests.
-    createContext: createContext({ ...options, recordUserSeen: options.recordUserSeen ?? createRecordUserSeen({ db: options.deps.db, log: options.log }) }),
+    createContext: createContext({
+      ...options,
+      recordUserSeen: options.recordUserSeen ?? createRecordUserSeen({ db: options.deps.db, log: options.log }),
+      // Capped by default (DEFAULT_SUBSCRIPTION_LIMITS): this is the surface anyone with a token reaches.
+      subscriptions: options.subscriptions === undefined ? createSubscriptionLimiter() : options.subscriptions,
+    }),
     maxBodySize: MAX_BODY_BYTES,
     maxBatchSize: MAX_BATCH_SIZE,
     responseMeta: ({ errors }) => {

@@ -27,6 +27,7 @@ const outsider: Caller = { userId: '3', organizationId: 41, role: 'admin' };
 
 const email = { to: 'ada@example.com', template: 'welcome', data: { recipientName: 'Ada' } } as const;
 const delayed = { type: 'send-email', payload: email, options: { delay: 3_600_000 } } as const;
+const delayedExport = { type: 'export-data', payload: { entityType: 'jobs', format: 'csv' }, options: { delay: 3_600_000 } } as const;
 
 /** The tRPC code and shared code a call fails with. */
 async function refusal(promise: Promise<unknown>) {
@@ -62,12 +63,22 @@ describe('jobs.enqueue', () => {
 
 describe('jobs.get / list / retry / cancel', () => {
   it('lets members of the organization see and cancel its jobs; other organizations get NOT_FOUND', async () => {
-    const { jobId } = await as(admin).jobs.enqueue(delayed);
+    const { jobId } = await as(admin).jobs.enqueue(delayedExport);
     expect((await as(member).jobs.get({ jobId })).jobId).toBe(jobId);
     expect((await as(member).jobs.list({ userId: '1' })).items.map((j) => j.jobId)).toContain(jobId);
     expect(await refusal(as(outsider).jobs.get({ jobId }))).toEqual({ code: 'NOT_FOUND', jobwireCode: 'JOB_NOT_FOUND' });
     expect(await refusal(as(outsider).jobs.cancel({ jobId }))).toEqual({ code: 'NOT_FOUND', jobwireCode: 'JOB_NOT_FOUND' });
     expect(await as(member).jobs.cancel({ jobId })).toEqual({ jobId });
+    expect((await as(admin).jobs.get({ jobId })).status).toBe('cancelled');
+  });
+
+  it('lets members see, but not cancel or retry, jobs of admin-only types (the enqueue rule)', async () => {
+    const { jobId } = await as(admin).jobs.enqueue(delayed);
+    expect((await as(member).jobs.get({ jobId })).jobId).toBe(jobId);
+    expect(await refusal(as(member).jobs.cancel({ jobId }))).toEqual({ code: 'FORBIDDEN', jobwireCode: 'FORBIDDEN_JOB_TYPE' });
+    expect((await as(admin).jobs.get({ jobId })).status).toBe('pending');
+    await as(admin).jobs.cancel({ jobId });
+    expect(await refusal(as(member).jobs.retry({ jobId }))).toEqual({ code: 'FORBIDDEN', jobwireCode: 'FORBIDDEN_JOB_TYPE' });
     expect((await as(admin).jobs.get({ jobId })).status).toBe('cancelled');
   });
 
