@@ -14,6 +14,35 @@ export const MAX_BATCH_SIZE = 50;
 /** Deepest nesting of objects and arrays a payload may have. */
 export const MAX_PAYLOAD_DEPTH = 32;
 
+/** `jsonb` and `text` cannot store U+0000: refused in input, so it is a 400 rather than a failed insert. */
+export const NUL_MESSAGE = 'may not contain the NUL character (U+0000)';
+const noNul = (text: string) => !text.includes('\u0000');
+
+/** Whether a string, or an object key, anywhere in a JSON-like value holds U+0000. */
+export function hasNulCharacter(value: unknown): boolean {
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const item = stack.pop(); // iterative: server code's payloads have no depth limit
+    if (typeof item === 'string') {
+      if (item.includes('\u0000')) return true;
+    } else if (typeof item === 'object' && item !== null) {
+      for (const [key, v] of Object.entries(item)) {
+        if (key.includes('\u0000')) return true;
+        stack.push(v);
+      }
+    }
+  }
+  return false;
+}
+
+/** Timestamps Postgres and ISO 8601's four-digit years both hold; beyond them a query would fail, not answer. */
+export const MIN_TIMESTAMP = new Date('0001-01-01T00:00:00.000Z');
+export const MAX_TIMESTAMP = new Date('9999-12-31T23:59:59.999Z');
+const Timestamp = z
+  .date()
+  .min(MIN_TIMESTAMP, 'must be on or after 0001-01-01')
+  .max(MAX_TIMESTAMP, 'must be on or before 9999-12-31');
+
 // Payloads are stored as jsonb: superjson could otherwise smuggle Map, Date, BigInt or NaN into
 // free-form fields, which would be silently mangled or fail at insert.
 function isPlainJson(value: unknown, depth: number): boolean {
@@ -26,15 +55,17 @@ function isPlainJson(value: unknown, depth: number): boolean {
   return Object.values(value).every((item) => item === undefined || isPlainJson(item, depth + 1));
 }
 
-/** Refuses a `payload` that is not plain JSON, nests too deep, or exceeds MAX_PAYLOAD_BYTES. */
+/** Refuses a `payload` that is not plain JSON, nests too deep, holds U+0000, or exceeds MAX_PAYLOAD_BYTES. */
 function checkPayload(input: { payload: unknown }, ctx: z.RefinementCtx): void {
   if (!isPlainJson(input.payload, 0)) {
     ctx.addIssue({ code: 'custom', path: ['payload'], message: `payload must be plain JSON (objects, arrays, strings, finite numbers, booleans, null), nested at most ${MAX_PAYLOAD_DEPTH} deep` });
+  } else if (hasNulCharacter(input.payload)) {
+    ctx.addIssue({ code: 'custom', path: ['payload'], message: `payload strings and keys ${NUL_MESSAGE}` });
   } else if (utf8.encode(JSON.stringify(input.payload)).length > MAX_PAYLOAD_BYTES) {
     ctx.addIssue({ code: 'too_big', origin: 'string', maximum: MAX_PAYLOAD_BYTES, inclusive: true, path: ['payload'], message: `payload must be at most ${MAX_PAYLOAD_BYTES} bytes as JSON` });
   }
 }
-export const IdempotencyKey = z.string().trim().min(1).max(200);
+export const IdempotencyKey = z.string().trim().min(1).max(200).refine(noNul, NUL_MESSAGE);
 
 /** A user id: the seed's number, or the decimal string a token's `sub` carries. */
 export const UserId = z.union([z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER), z.string().regex(/^[0-9]{1,20}$/, 'userId must be a decimal string')]);
@@ -54,7 +85,7 @@ export const BaseJobMetadata = z.strictObject({
   /** ISO timestamp. Default: the time of enqueue. */
   createdAt: z.iso.datetime({ offset: true }).optional(),
   /** Free-form correlation id, e.g. the request that enqueued the job. */
-  correlationId: z.string().max(200).optional(),
+  correlationId: z.string().max(200).refine(noNul, NUL_MESSAGE).optional(),
 });
 export type BaseJobMetadata = z.infer<typeof BaseJobMetadata>;
 /** jobwire's older name for `BaseJobMetadata`. */
@@ -65,15 +96,21 @@ const HeaderName = z.string().regex(/^[A-Za-z0-9-]{1,100}$/, 'header names are l
 /** An RFC 9110 field value: no CR, LF, NUL or other control characters (a job that can never be published otherwise). */
 const HeaderValue = z.string().max(1000).regex(/^[\t\x20-\x7e\x80-\xff]*$/, 'header values may not contain control characters (CR, LF, NUL…)');
 
+// Stored as given (jsonb) and sent as a header: no control characters, which `new URL` would silently drop or encode.
+const CallbackUrl = z
+  .url({ protocol: /^https?$/ })
+  .max(2048)
+  .regex(/^\P{Cc}*$/u, 'callback URLs may not contain control characters');
+
 export const JobOptions = z.object({
   /** Delay before the first attempt, in milliseconds. Default 0, at most 7 days. */
   delay: z.number().int().min(0).max(7 * 24 * 3600_000).optional(),
   /** Retries after the first attempt. Default: the job type's `retries`. */
   retries: z.number().int().min(0).max(20).optional(),
-  /** Admin only: URL QStash calls after a successful delivery. */
-  callback: z.url({ protocol: /^https?$/ }).max(2048).optional(),
-  /** Admin only: URL QStash calls once retries are exhausted. */
-  failureCallback: z.url({ protocol: /^https?$/ }).max(2048).optional(),
+  /** Admin only: URL QStash calls after a successful delivery. Private and internal addresses are refused at enqueue. */
+  callback: CallbackUrl.optional(),
+  /** Admin only: URL QStash calls once retries are exhausted. Private and internal addresses are refused at enqueue. */
+  failureCallback: CallbackUrl.optional(),
   /** Admin only: extra headers forwarded with every delivery. */
   headers: z.record(HeaderName, HeaderValue).refine((h) => Object.keys(h).length <= 20, 'at most 20 headers').optional(),
 });
@@ -117,13 +154,13 @@ export const JobIdInput = z.object({ jobId: JobId });
 export const ListJobsInput = z.object({
   type: JobTypeSchema.optional(),
   status: JobStatus.optional(),
-  userId: z.string().max(100).optional(),
-  createdAfter: z.date().optional(),
-  createdBefore: z.date().optional(),
+  userId: z.string().max(100).refine(noNul, NUL_MESSAGE).optional(),
+  createdAfter: Timestamp.optional(),
+  createdBefore: Timestamp.optional(),
   /** Page size, 1–100. Default 50. */
   limit: z.number().int().min(1).max(100).default(50),
   /** `nextCursor` of the previous page. */
-  cursor: z.string().max(200).nullish(),
+  cursor: z.string().max(200).refine(noNul, NUL_MESSAGE).nullish(),
 });
 export type ListJobsInput = z.input<typeof ListJobsInput>;
 
@@ -159,6 +196,7 @@ export const CronExpression = z
   .string()
   .trim()
   .max(120)
+  .regex(/^[\x20-\x7e\t]*$/, 'cron may contain only printable ASCII characters')
   .regex(/^(\S+\s+){4}\S+$/, 'cron must have five fields: minute hour day-of-month month day-of-week');
 
 type ScheduleVariant<T extends JobType> = z.ZodObject<{
@@ -174,7 +212,7 @@ function scheduleVariant<T extends JobType>(type: T): ScheduleVariant<T> {
     cron: CronExpression,
     payload: JOB_CATALOGUE[type].payload,
     /** IANA time zone the cron is read in. Default UTC. */
-    timezone: z.string().max(64).optional(),
+    timezone: z.string().max(64).refine(noNul, NUL_MESSAGE).optional(),
   });
 }
 

@@ -6,7 +6,7 @@ export const WebhookEventId = z.uuid();
 export const ReplayWebhookInput = z.object({ webhookEventId: WebhookEventId });
 
 export const ListWebhookEventsInput = z.object({
-  source: z.string().trim().min(1).max(100).optional(),
+  source: z.string().trim().min(1).max(100).refine((text) => !text.includes('\u0000'), 'may not contain NUL characters').optional(),
   /** Page size, 1–100. Default 50. */
   limit: z.number().int().min(1).max(100).default(50),
 });

@@ -13,6 +13,7 @@ import { startHousekeeping } from './housekeeping.ts';
 import { listPendingForDispatch } from './messages/messageQueries.ts';
 import { listQueues } from './queues/queueStore.ts';
 import { ScheduleRunner } from './schedules/scheduleRunner.ts';
+import type { CallbackPolicy } from '../security/checkCallbackUrl.ts';
 
 export interface BrokerOptions {
   /** Interface to bind. Default '127.0.0.1'. */
@@ -39,6 +40,12 @@ export interface BrokerOptions {
   eventRetentionMs?: number;
   /** Clock in ms, injectable for tests. Default Date.now. Timers are real: the clock should advance with real time. */
   now?: () => number;
+  /**
+   * Which addresses `Upstash-Callback` / `Upstash-Failure-Callback` URLs may reach (destinations
+   * are never checked). Default `loopback`: this is a development broker, and a local service is
+   * a development callback; link-local, private and other non-public addresses are refused.
+   */
+  callbacks?: CallbackPolicy | undefined;
 }
 
 export interface Broker {
@@ -74,6 +81,7 @@ export async function startBroker(options: BrokerOptions): Promise<Broker> {
     await db.close();
     throw error;
   }
+  const callbacks = { lookup: options.callbacks?.lookup, privateAddresses: options.callbacks?.privateAddresses ?? 'loopback' } as const;
   // The dispatcher calls back into `schedules`, which is created right below and before anything can fire.
   const ctx: BrokerContext = {
     db,
@@ -96,6 +104,7 @@ export async function startBroker(options: BrokerOptions): Promise<Broker> {
             defaultTimeoutMs: options.defaultTimeoutMs ?? 15 * 60_000,
             signingKey: () => ctx.keys.current,
             onCreated: (messages) => dispatchCreated(ctx, messages),
+            callbacks,
           },
           id,
         ),

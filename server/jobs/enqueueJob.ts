@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { and, eq, sql } from 'drizzle-orm';
 import { jobTypeConfig, isJobType, type JobType } from '../../shared/catalogue.ts';
-import { JobOptions, type EnqueueOutput } from '../../shared/jobApi.ts';
+import { hasNulCharacter, JobOptions, NUL_MESSAGE, type EnqueueOutput } from '../../shared/jobApi.ts';
 import type { DbOrTx } from '../db/database.ts';
 import { jobExecutions, type JobRow } from '../db/schema.ts';
 import type { JobsDeps } from './deps.ts';
@@ -9,6 +9,7 @@ import { JobError, JobValidationError } from './errors.ts';
 import { publishJob } from './publishJob.ts';
 import { recordEvent } from './recordEvent.ts';
 import { idempotencyKeyOf, parseMetadata } from './parseMetadata.ts';
+import { callbackRefusal, checkCallbackUrl } from '../security/checkCallbackUrl.ts';
 
 export interface EnqueueJobInput {
   type: string;
@@ -28,6 +29,8 @@ export function validateJob(type: string, payload: unknown): { type: JobType; pa
   }
   const parsed = config.payload.safeParse(payload);
   if (!parsed.success) throw new JobValidationError(`Invalid payload for job type "${type}"`, parsed.error.issues);
+  // Server code's payloads skip the API's plain-JSON check; jsonb cannot store U+0000 either way.
+  if (hasNulCharacter(parsed.data)) throw new JobValidationError(`Invalid payload for job type "${type}"`, [{ path: ['payload'], message: `strings and keys ${NUL_MESSAGE}` }]);
   return { type, payload: parsed.data };
 }
 
@@ -49,6 +52,7 @@ export async function enqueueJob(deps: JobsDeps, input: EnqueueJobInput, tx?: Db
   checkPayload(deps, type, payload);
   const options = JobOptions.safeParse(input.options ?? {});
   if (!options.success) throw new JobValidationError('Invalid job options', options.error.issues.map((i) => ({ ...i, path: ['options', ...i.path] })));
+  await checkCallbacks(deps, options.data);
   const { metadata, userId, organizationId } = parseMetadata(input.metadata);
   const idempotencyKey = idempotencyKeyOf(input.idempotencyKey, metadata);
   const { delay, retries, ...publishOptions } = options.data;
@@ -87,6 +91,15 @@ export async function enqueueJob(deps: JobsDeps, input: EnqueueJobInput, tx?: Db
   deps.log.info({ jobId: row.id, type }, '[jobs] Job enqueued successfully');
   if (!tx) await publishJob(deps, row);
   return { jobId: row.id, deduplicated };
+}
+
+/** Callbacks are requests the broker makes for the caller: never to this network's private addresses (SSRF). */
+async function checkCallbacks(deps: JobsDeps, options: JobOptions): Promise<void> {
+  for (const key of ['callback', 'failureCallback'] as const) {
+    const url = options[key];
+    const reason = url === undefined ? undefined : await checkCallbackUrl(url, deps.callbacks);
+    if (reason) throw new JobValidationError(callbackRefusal(key, reason), [{ path: ['options', key], message: reason }]);
+  }
 }
 
 function duplicate(deps: JobsDeps, row: JobRow, type: JobType): EnqueueOutput {

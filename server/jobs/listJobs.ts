@@ -1,6 +1,6 @@
 import { and, desc, eq, gte, lt, or, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
-import type { JobView, ListJobsInput } from '../../shared/jobApi.ts';
+import { MAX_TIMESTAMP, MIN_TIMESTAMP, type JobView, type ListJobsInput } from '../../shared/jobApi.ts';
 import type { DbOrTx } from '../db/database.ts';
 import { jobExecutions } from '../db/schema.ts';
 import { JobValidationError } from './errors.ts';
@@ -8,7 +8,8 @@ import { inScope } from './getJob.ts';
 import { toJobView } from './jobView.ts';
 import type { Scope } from './scope.ts';
 
-const Cursor = z.object({ c: z.number().int(), i: z.uuid() });
+// `c` within the range a query can hold: a forged cursor is a 400, never a failed query.
+const Cursor = z.object({ c: z.number().int().min(MIN_TIMESTAMP.getTime()).max(MAX_TIMESTAMP.getTime()), i: z.uuid() });
 
 function encodeCursor(job: JobView): string {
   return Buffer.from(JSON.stringify({ c: job.createdAt.getTime(), i: job.jobId })).toString('base64url');

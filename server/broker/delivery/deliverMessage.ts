@@ -4,7 +4,10 @@ import { insertMessage } from '../messages/insertMessage.ts';
 import type { StoredMessage } from '../messages/messageModel.ts';
 import { claimMessage, markScheduleState, moveToDlq, removeDelivered, rescheduleMessage, type AttemptResult } from '../messages/settleMessage.ts';
 import { headerValue, retryAfterMs, retryDelayMs } from './backoff.ts';
+import type { CallbackPolicy } from '../../security/checkCallbackUrl.ts';
+import type { PrivateCallbacks } from '../../security/addressRanges.ts';
 import { callbackBody, callbackSpec } from './callbackMessage.ts';
+import { CallbackRefusedError, guardCallback } from './callbackGuard.ts';
 import { sendRequest } from './sendRequest.ts';
 import { signDelivery } from './signDelivery.ts';
 
@@ -18,7 +21,12 @@ export interface DeliveryContext {
   signal: AbortSignal;
   /** Hands messages created while settling (callbacks) to the dispatcher, after commit. */
   onCreated(messages: StoredMessage[]): void;
+  /** Which addresses callbacks may reach (destinations are not checked: they include this server's own worker routes). */
+  callbacks: CallbackPolicy & { privateAddresses: PrivateCallbacks };
 }
+
+/** An attempt's result; `permanent` when retrying cannot change it (a refused callback address). */
+type Attempt = AttemptResult & { permanent?: boolean };
 
 export type AttemptOutcome =
   | { kind: 'gone' }
@@ -41,7 +49,7 @@ export async function deliverMessage(ctx: DeliveryContext, id: string): Promise<
   return settleAttempt(ctx, message, result);
 }
 
-async function callDestination(ctx: DeliveryContext, message: StoredMessage): Promise<AttemptResult> {
+async function callDestination(ctx: DeliveryContext, message: StoredMessage): Promise<Attempt> {
   const headers: Record<string, string> = {};
   for (const [name, values] of Object.entries(message.header)) {
     if (!UNFORWARDABLE.has(name.toLowerCase())) headers[name] = values.join(', ');
@@ -54,6 +62,7 @@ async function callDestination(ctx: DeliveryContext, message: StoredMessage): Pr
   if (message.callerIp) headers['Upstash-Caller-Ip'] = message.callerIp;
   headers['Upstash-Signature'] = signDelivery({ key: ctx.signingKey(), url: message.url, body: message.body, nowMs: ctx.now() });
   try {
+    const isCallback = message.kind !== 'message';
     const response = await sendRequest({
       url: message.url,
       method: message.method,
@@ -61,14 +70,17 @@ async function callDestination(ctx: DeliveryContext, message: StoredMessage): Pr
       body: message.body,
       timeoutMs: message.timeoutMs ?? ctx.defaultTimeoutMs,
       signal: ctx.signal,
+      lookup: isCallback ? guardCallback(message.url, ctx.callbacks) : undefined,
     });
     return { status: response.status, header: response.header, body: response.body };
   } catch (error) {
-    return { header: {}, body: Buffer.alloc(0), error: error instanceof Error ? error.message : String(error) };
+    const refused = error instanceof CallbackRefusedError;
+    if (refused) ctx.logger.warn({ messageId: message.id, reason: error.message }, '[broker] Callback refused');
+    return { header: {}, body: Buffer.alloc(0), error: error instanceof Error ? error.message : String(error), permanent: refused };
   }
 }
 
-async function settleAttempt(ctx: DeliveryContext, message: StoredMessage, result: AttemptResult): Promise<AttemptOutcome> {
+async function settleAttempt(ctx: DeliveryContext, message: StoredMessage, result: Attempt): Promise<AttemptOutcome> {
   const now = ctx.now();
   const status = result.status ?? 0;
   if (status >= 200 && status < 300) {
@@ -85,7 +97,7 @@ async function settleAttempt(ctx: DeliveryContext, message: StoredMessage, resul
     ctx.onCreated(created);
     return { kind: 'delivered' };
   }
-  const nonRetryable = status === 489 && headerValue(result.header, 'upstash-nonretryable-error')?.toLowerCase() === 'true';
+  const nonRetryable = result.permanent === true || (status === 489 && headerValue(result.header, 'upstash-nonretryable-error')?.toLowerCase() === 'true');
   if (!nonRetryable && message.retried < message.maxRetries) {
     const dueAt = now + (retryAfterMs(result.header, now) ?? retryDelayMs(message.retryDelay, message.retried));
     await rescheduleMessage(ctx.db, message, result, { now, dueAt });

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
+import type { LookupFunction } from 'node:net';
 import type { Header } from '../messages/messageModel.ts';
 import { toHeaderRecord } from '../publish/headerMap.ts';
 
@@ -18,6 +19,8 @@ export interface OutgoingRequest {
   body: Buffer;
   timeoutMs: number;
   signal?: AbortSignal;
+  /** Resolves (and may refuse) the host on a fresh connection, never a pooled one: callbacks' address check. */
+  lookup?: LookupFunction | undefined;
 }
 
 export interface IncomingResponse {
@@ -34,6 +37,9 @@ export interface IncomingResponse {
  * fails before any response. That is not the destination failing, so it is sent once more on a
  * new socket (Node's documented `reusedSocket` pattern) instead of costing an attempt and a
  * retry delay. Delivery is at least once either way.
+ *
+ * Redirects are never followed: a 3xx is the attempt's answer, so a destination or callback
+ * cannot bounce the broker to another (internal) address.
  */
 export async function sendRequest(request: OutgoingRequest): Promise<IncomingResponse> {
   try {
@@ -59,7 +65,8 @@ function sendOnce(request: OutgoingRequest): Promise<IncomingResponse> {
       return;
     }
     const transport = url.protocol === 'https:' ? https : http;
-    const agent = agents[url.protocol === 'https:' ? 'https:' : 'http:'];
+    // A guarded request gets its own socket: a pooled one may have been resolved without the guard.
+    const connection = request.lookup ? { agent: false as const, lookup: request.lookup } : { agent: agents[url.protocol === 'https:' ? 'https:' : 'http:'] };
     const headers = { ...request.headers, 'Content-Length': String(request.body.length) };
     let settled = false;
     const finish = (fn: () => void) => {
@@ -69,7 +76,7 @@ function sendOnce(request: OutgoingRequest): Promise<IncomingResponse> {
       request.signal?.removeEventListener('abort', onAbort);
       fn();
     };
-    const req = transport.request(url, { method: request.method, headers, agent }, (res) => {
+    const req = transport.request(url, { method: request.method, headers, ...connection }, (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (chunk: Buffer) => {
