@@ -1,6 +1,9 @@
 import { z } from 'zod';
+import { parseTokenLifetime } from './auth/token.ts';
+import { PRIVATE_CALLBACKS, type PrivateCallbacks } from './security/addressRanges.ts';
 import { parseCorsOrigins } from './security/cors.ts';
 import { parseRateLimit } from './security/rateLimiter.ts';
+import { parseSubscriptionLimit } from './security/subscriptionLimiter.ts';
 import { WebhookSourcesJson } from './webhooks/webhookSource.ts';
 
 /** The dev AUTH_SECRET shipped in .env.example; refused in production. */
@@ -44,8 +47,16 @@ export const EnvSchema = z.object({
   /** With AUTH_JWKS_URL: the `iss` and `aud` those tokens must carry. */
   AUTH_ISSUER: optional,
   AUTH_AUDIENCE: optional,
-  /** `jobs.enqueue` calls per organization, shared by all instances: `<n>/<window>` (`600/1m`, `10/s`) or `off`. */
+  /** Longest lifetime (`exp - iat`) a bearer token may have: `24h`, `90m`, `7d`. Tokens cannot be revoked. Default 24h. */
+  AUTH_MAX_TOKEN_LIFETIME: z.string().default('24h').transform(parsedWith(parseTokenLifetime)),
+  /** Non-public addresses `callback` / `failureCallback` may reach: `refuse`, `loopback` or `allow`. Default `loopback`, `refuse` in production. */
+  PRIVATE_CALLBACKS: z.enum(PRIVATE_CALLBACKS).optional(),
+  /** `jobs.enqueue` and `jobs.schedule` calls and schedule firings per organization, shared by all instances: `<n>/<window>` (`600/1m`, `10/s`) or `off`. */
   ENQUEUE_RATE_LIMIT: z.string().default('600/1m').transform(parsedWith(parseRateLimit)),
+  /** Open live-status streams (`jobs.onStatus`, `jobs.onEvents`) per user, per organization and per process: a number or `off`. */
+  MAX_SUBSCRIPTIONS_PER_USER: z.string().default('20').transform(parsedWith(parseSubscriptionLimit)),
+  MAX_SUBSCRIPTIONS_PER_ORGANIZATION: z.string().default('200').transform(parsedWith(parseSubscriptionLimit)),
+  MAX_SUBSCRIPTIONS: z.string().default('5000').transform(parsedWith(parseSubscriptionLimit)),
   /** Origins browsers may call /trpc from: a comma list of exact origins, or `*`. Default none. */
   CORS_ORIGINS: z.string().default('').transform(parsedWith(parseCorsOrigins)),
   RESEND_API_KEY: optional,
@@ -58,7 +69,7 @@ export const EnvSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
-export type Env = z.infer<typeof EnvSchema> & { PUBLIC_URL: string };
+export type Env = z.infer<typeof EnvSchema> & { PUBLIC_URL: string; PRIVATE_CALLBACKS: PrivateCallbacks };
 
 /** Problems that make a production start unsafe, each saying what to fix. */
 export function productionProblems(env: Env): string[] {
@@ -86,7 +97,12 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new Error(`Invalid environment:\n${lines.join('\n')}`);
   }
-  const env = { ...parsed.data, PUBLIC_URL: (parsed.data.PUBLIC_URL ?? `http://127.0.0.1:${parsed.data.PORT}`).replace(/\/+$/, '') };
+  const env = {
+    ...parsed.data,
+    PUBLIC_URL: (parsed.data.PUBLIC_URL ?? `http://127.0.0.1:${parsed.data.PORT}`).replace(/\/+$/, ''),
+    // A local service as a callback is a development use; production reaches public addresses only.
+    PRIVATE_CALLBACKS: parsed.data.PRIVATE_CALLBACKS ?? (parsed.data.NODE_ENV === 'production' ? 'refuse' : 'loopback'),
+  };
   const problems = productionProblems(env);
   if (problems.length > 0) throw new Error(`Refusing to start in production:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   return env;

@@ -2,6 +2,7 @@
 import { join, resolve } from 'node:path';
 import { loadEnv } from './env.ts';
 import { createLogger } from './logger.ts';
+import { serverConfigFromEnv } from './serverConfigFromEnv.ts';
 import { startServer } from './startServer.ts';
 import { toError } from './jobs/errors.ts';
 
@@ -9,39 +10,12 @@ const env = loadEnv();
 const log = createLogger({ level: env.LOG_LEVEL });
 const dataDir = resolve(env.DATA_DIR);
 
-if (env.QSTASH_TOKEN && (!env.QSTASH_CURRENT_SIGNING_KEY || !env.QSTASH_NEXT_SIGNING_KEY)) {
-  log.fatal('[server] QSTASH_TOKEN is set but QSTASH_CURRENT_SIGNING_KEY / QSTASH_NEXT_SIGNING_KEY are not: deliveries could not be verified');
-  process.exit(1);
-}
-
-const server = await startServer({
-  port: env.PORT,
-  host: '127.0.0.1',
-  publicUrl: env.PUBLIC_URL,
-  database: { url: env.DATABASE_URL, dataDir: join(dataDir, 'pglite') },
-  qstash: env.QSTASH_TOKEN
-    ? {
-        baseUrl: env.QSTASH_URL,
-        token: env.QSTASH_TOKEN,
-        // Checked above: both keys are set whenever a token is.
-        signingKeys: { current: env.QSTASH_CURRENT_SIGNING_KEY!, next: env.QSTASH_NEXT_SIGNING_KEY! },
-      }
-    : { embedded: { port: env.QSTASH_DEV_PORT } },
-  authSecret: env.AUTH_SECRET,
-  security: {
-    enqueueRateLimit: env.ENQUEUE_RATE_LIMIT,
-    corsOrigins: env.CORS_ORIGINS,
-    jwks: env.AUTH_JWKS_URL ? { url: env.AUTH_JWKS_URL, issuer: env.AUTH_ISSUER, audience: env.AUTH_AUDIENCE } : undefined,
-  },
-  stripe: { webhookSecret: env.STRIPE_WEBHOOK_SECRET },
-  webhookSources: env.WEBHOOK_SOURCES,
-  email: { resendApiKey: env.RESEND_API_KEY, resendBaseUrl: env.RESEND_BASE_URL, from: env.RESEND_FROM_EMAIL, mailboxDir: join(dataDir, 'mailbox') },
-  filesDir: join(dataDir, 'files'),
-  log,
-}).catch((error: unknown) => {
-  log.fatal({ err: toError(error) }, '[server] Failed to start');
-  process.exit(1);
-});
+const server = await Promise.resolve()
+  .then(() => startServer({ ...serverConfigFromEnv(env), log }))
+  .catch((error: unknown) => {
+    log.fatal({ err: toError(error) }, '[server] Failed to start');
+    process.exit(1);
+  });
 
 process.stdout.write(
   [

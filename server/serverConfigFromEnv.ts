@@ -28,13 +28,16 @@ export function serverConfigFromEnv(env: Env = loadEnv()): ServerConfig {
     authSecret: env.AUTH_SECRET,
     security: {
       enqueueRateLimit: env.ENQUEUE_RATE_LIMIT,
+      subscriptionLimits: { perUser: env.MAX_SUBSCRIPTIONS_PER_USER, perOrganization: env.MAX_SUBSCRIPTIONS_PER_ORGANIZATION, global: env.MAX_SUBSCRIPTIONS },
       corsOrigins: env.CORS_ORIGINS,
+      maxTokenLifetimeS: env.AUTH_MAX_TOKEN_LIFETIME,
       jwks: env.AUTH_JWKS_URL ? { url: env.AUTH_JWKS_URL, issuer: env.AUTH_ISSUER, audience: env.AUTH_AUDIENCE } : undefined,
     },
     stripe: { webhookSecret: env.STRIPE_WEBHOOK_SECRET },
     webhookSources: env.WEBHOOK_SOURCES,
     email: { resendApiKey: env.RESEND_API_KEY, resendBaseUrl: env.RESEND_BASE_URL, from: env.RESEND_FROM_EMAIL, mailboxDir: join(dataDir, 'mailbox') },
     filesDir: join(dataDir, 'files'),
+    callbacks: { privateAddresses: env.PRIVATE_CALLBACKS },
     log: createLogger({ level: env.LOG_LEVEL }),
   };
 }

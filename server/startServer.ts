@@ -1,5 +1,4 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import type { PGlite } from '@electric-sql/pglite';
 import { startBroker, type Broker } from './broker/startBroker.ts';
 import { openDatabase, type Database } from './db/database.ts';
@@ -10,14 +9,16 @@ import { createResendSender } from './email/resendSender.ts';
 import { QSTASH_DEV_CURRENT_SIGNING_KEY, QSTASH_DEV_NEXT_SIGNING_KEY, QSTASH_DEV_TOKEN } from './env.ts';
 import { createApp } from './http/createApp.ts';
 import type { SigningKeys } from './http/createJobWorker.ts';
-import type { JobsDeps } from './jobs/deps.ts';
+import { createGatedServer, type HttpLimits } from './security/httpServer.ts';
+import type { CallbackPolicy } from './security/checkCallbackUrl.ts';
+import type { JobPublisher, JobsDeps } from './jobs/deps.ts';
 import { createDispatcher, type Dispatcher } from './jobs/dispatcher.ts';
 import { startJobEventHub } from './jobs/eventHub.ts';
 import type { HandlerRegistry } from './jobs/handlers.ts';
 import { createHandlerRegistry, loadJobHandlers } from './jobs/loadJobHandlers.ts';
 import { startSweeper, type SweeperOptions } from './jobs/sweeper.ts';
 import type { Logger } from './logger.ts';
-import type { SecurityConfig } from './security/securityConfig.ts';
+import { createEnqueueLimiter, type SecurityConfig } from './security/securityConfig.ts';
 import { createQStashClient, createQStashPublisher } from './qstash/createQStashPublisher.ts';
 import { registerDefaultServer, unregisterDefaultServer } from './defaultServer.ts';
 import { ensureDefaultSchedules } from './cleanup/ensureDefaultSchedules.ts';
@@ -43,6 +44,10 @@ export interface ServerConfig {
   maxSchedulesPerOrganization?: number;
   /** Retry backoff override (tests); default QStash's. */
   backoff?: (retryCount: number) => number;
+  /** HTTP timeouts and connection cap; defaults in `DEFAULT_HTTP_LIMITS` (server/security/httpServer.ts). */
+  httpLimits?: Partial<HttpLimits> | undefined;
+  /** Which addresses `callback` / `failureCallback` may reach, at enqueue and in the embedded broker. Default: public only. */
+  callbacks?: CallbackPolicy | undefined;
   /** How long `stop()` lets running requests finish before cutting connections. Default 10 s. */
   drainTimeoutMs?: number;
   /** Enqueue rate limit, CORS origins, JWKS; defaults in `SecurityConfig`. */
@@ -111,39 +116,34 @@ async function start(config: ServerConfig, opened: Array<() => Promise<void>>): 
   opened.push(() => database.close());
   await migrateDatabase(database);
 
-  const http = createServer();
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', reject);
-    http.listen(config.port, config.host ?? '127.0.0.1', resolve);
-  });
-  opened.push(() => new Promise<void>((resolve) => (http.close(() => resolve()), http.closeAllConnections())));
-  const port = (http.address() as AddressInfo).port; // a TCP listener always has an AddressInfo
-  const url = `http://${config.host ?? '127.0.0.1'}:${port}`;
-  const publicUrl = (config.publicUrl ?? url).replace(/\/+$/, '');
-
-  let broker: Broker | undefined;
-  let qstash: { baseUrl?: string | undefined; token: string; signingKeys: SigningKeys };
-  if ('embedded' in config.qstash) {
-    const storage = database.pglite ? { pglite: database.pglite } : { url: database.url! }; // a database is PGlite or has a URL
-    const started = await startBroker({ port: config.qstash.embedded.port, storage, logger: log.child({ component: 'broker' }) });
-    opened.push(() => started.stop());
-    broker = started;
-    qstash = { baseUrl: broker.url, token: QSTASH_DEV_TOKEN, signingKeys: { current: QSTASH_DEV_CURRENT_SIGNING_KEY, next: QSTASH_DEV_NEXT_SIGNING_KEY } };
-  } else {
-    qstash = config.qstash;
-  }
+  // Start-up order: the port answers only once the app can, and the broker (which may deliver at
+  // once) starts only after that; until it is up, publishing waits for it.
+  const gate = createGatedServer(config.httpLimits);
+  const http = gate.server;
+  const host = config.host ?? '127.0.0.1';
+  opened.push(() => gate.close());
+  // Port 0 without a public URL: the URL QStash uses is known only once listening, so listen now, behind the 503 gate.
+  const listenEarly = config.port === 0 && config.publicUrl === undefined;
+  let port = listenEarly ? await gate.listen(0, host) : config.port;
+  const publicUrl = (config.publicUrl ?? `http://${host}:${port}`).replace(/\/+$/, '');
+  const publisher = deferred<JobPublisher>();
+  opened.push(async () => publisher.reject(new Error('jobwire failed to start')));
+  const signingKeys = 'embedded' in config.qstash ? { current: QSTASH_DEV_CURRENT_SIGNING_KEY, next: QSTASH_DEV_NEXT_SIGNING_KEY } : config.qstash.signingKeys;
 
   const events = await startJobEventHub(database, log);
   opened.push(() => events.stop());
   const dataJobs = createDataJobs({ db: database.db, log, publicUrl, authSecret: config.authSecret, filesDir: config.filesDir, exportRegistry: config.exportRegistry });
   const jobs: JobsDeps = {
     db: database.db,
-    publisher: createQStashPublisher(createQStashClient(qstash), publicUrl),
+    publisher: deferredPublisher(publisher.promise),
+    callbacks: config.callbacks,
     log,
     publicUrl,
     events,
     payloadChecks: dataJobs.payloadChecks,
     payloadAccess: dataJobs.payloadAccess,
+    // One limiter for jobs.enqueue, jobs.schedule and schedule firings (createApp reuses it).
+    enqueueLimiter: createEnqueueLimiter(database.db, config.security),
     ...(config.maxSchedulesPerOrganization ? { maxSchedulesPerOrganization: config.maxSchedulesPerOrganization } : {}),
     ...(config.backoff ? { backoff: config.backoff } : {}),
   };
@@ -161,7 +161,23 @@ async function start(config: ServerConfig, opened: Array<() => Promise<void>>): 
     webhookHandlers: config.webhookHandlers ?? createWebhookHandlers(),
   });
 
-  http.on('request', createApp({ jobs, handlers, signingKeys: qstash.signingKeys, authSecret: config.authSecret, log, security: config.security, webhooks: { stripe: config.stripe, sources: config.webhookSources }, files: dataJobs.files }));
+  gate.open(createApp({ jobs, handlers, signingKeys, authSecret: config.authSecret, log, security: config.security, webhooks: { stripe: config.stripe, sources: config.webhookSources }, files: dataJobs.files }));
+  if (!listenEarly) port = await gate.listen(config.port, host);
+  const url = `http://${host}:${port}`;
+
+  let broker: Broker | undefined;
+  let qstash: { baseUrl?: string | undefined; token: string };
+  if ('embedded' in config.qstash) {
+    const storage = database.pglite ? { pglite: database.pglite } : { url: database.url! }; // a database is PGlite or has a URL
+    const callbacks = { privateAddresses: config.callbacks?.privateAddresses ?? 'refuse', lookup: config.callbacks?.lookup };
+    const started = await startBroker({ port: config.qstash.embedded.port, storage, logger: log.child({ component: 'broker' }), callbacks });
+    opened.push(() => started.stop());
+    broker = started;
+    qstash = { baseUrl: broker.url, token: QSTASH_DEV_TOKEN };
+  } else {
+    qstash = config.qstash;
+  }
+  publisher.resolve(createQStashPublisher(createQStashClient(qstash), publicUrl));
   const sweeper = startSweeper(jobs, config.sweeper);
   opened.push(() => sweeper.stop());
   if (config.defaultSchedules ?? true) await ensureDefaultSchedules(jobs);
@@ -176,7 +192,7 @@ async function start(config: ServerConfig, opened: Array<() => Promise<void>>): 
     dispatcher: createDispatcher(jobs),
     mailbox,
     email: { sender, from: config.email.from },
-    signingKeys: qstash.signingKeys,
+    signingKeys,
     http,
     async stop() {
       unregisterDefaultServer(server);
@@ -196,4 +212,24 @@ async function start(config: ServerConfig, opened: Array<() => Promise<void>>): 
   };
   if (config.default ?? true) registerDefaultServer(server);
   return server;
+}
+
+function deferred<T>() {
+  let resolve!: (value: T) => void; // both set by the executor, which runs at once
+  let reject!: (error: Error) => void;
+  const promise = new Promise<T>((res, rej) => ((resolve = res), (reject = rej)));
+  promise.catch(() => undefined); // a start-up failure with no publish waiting is not unhandled
+  return { promise, resolve, reject };
+}
+
+/** Publishes through the publisher `ready` resolves to: calls made before the broker is up wait for it. */
+function deferredPublisher(ready: Promise<JobPublisher>): JobPublisher {
+  return {
+    publish: async (request) => (await ready).publish(request),
+    cancel: async (messageId) => (await ready).cancel(messageId),
+    upsertSchedule: async (request) => (await ready).upsertSchedule(request),
+    pauseSchedule: async (scheduleId) => (await ready).pauseSchedule(scheduleId),
+    resumeSchedule: async (scheduleId) => (await ready).resumeSchedule(scheduleId),
+    deleteSchedule: async (scheduleId) => (await ready).deleteSchedule(scheduleId),
+  };
 }

@@ -1,4 +1,4 @@
-import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, SignJWT, type JWTVerifyOptions } from 'jose';
+import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, SignJWT, type JWTPayload, type JWTVerifyOptions } from 'jose';
 import { z } from 'zod';
 
 /** The verified identity behind a request. Tenant fields come from here, never from input. */
@@ -22,13 +22,38 @@ const TokenClaims = z.object({
 const ALGORITHM = 'HS256';
 /** Allowed clock skew between the token issuer and this server, in seconds. */
 const CLOCK_TOLERANCE_S = 5;
-const COMMON_CHECKS = { clockTolerance: CLOCK_TOLERANCE_S, requiredClaims: ['exp', 'sub'] } satisfies JWTVerifyOptions;
+/**
+ * Longest lifetime (`exp - iat`) a token may have, in seconds (`AUTH_MAX_TOKEN_LIFETIME`). Tokens
+ * cannot be revoked, so a leaked one is bounded by this. Default 24 h.
+ */
+export const DEFAULT_MAX_TOKEN_LIFETIME_S = 24 * 3600;
+/** `signToken`'s and `npm run token`'s default lifetime: well within the default maximum. */
+export const DEFAULT_TOKEN_LIFETIME = '12h';
+
+/** `iat` required and not in the future (jose's `maxTokenAge`), and `exp - iat` within the maximum. */
+function checksFor(maxLifetimeS: number) {
+  return { clockTolerance: CLOCK_TOLERANCE_S, requiredClaims: ['exp', 'sub', 'iat'], maxTokenAge: maxLifetimeS } satisfies JWTVerifyOptions;
+}
+const withinLifetime = (payload: JWTPayload, maxLifetimeS: number) => payload.exp !== undefined && payload.iat !== undefined && payload.exp - payload.iat <= maxLifetimeS;
 
 const keyOf = (secret: string) => new TextEncoder().encode(secret);
 
 export interface SignTokenOptions {
-  /** Lifetime as a jose time span (`'30d'`, `'2h'`, `'-1m'` for an already expired token). Default `'30d'`. */
+  /** Lifetime as a jose time span (`'12h'`, `'30m'`, `'-1m'` for an already expired token). Default `'12h'`. */
   expiresIn?: string;
+}
+
+export interface VerifyTokenOptions {
+  /** Longest `exp - iat` accepted, in seconds. Default `DEFAULT_MAX_TOKEN_LIFETIME_S` (24 h). */
+  maxLifetimeS?: number | undefined;
+}
+
+/** Parses `AUTH_MAX_TOKEN_LIFETIME`: `<n><unit>` with s, m, h or d (`24h`, `90m`, `7d`). Returns seconds; throws on anything else. */
+export function parseTokenLifetime(text: string): number {
+  const match = /^([0-9]{1,9})\s*(s|m|h|d)$/.exec(text.trim().toLowerCase());
+  const seconds = match ? Number(match[1]) * { s: 1, m: 60, h: 3600, d: 86_400 }[match[2] as 's' | 'm' | 'h' | 'd'] : 0; // the regex admits only these units
+  if (seconds < 1) throw new Error(`"${text}" is not a lifetime such as 24h, 90m or 7d`);
+  return seconds;
 }
 
 /** Signs a bearer token for `caller` with `AUTH_SECRET` (HS256). */
@@ -38,18 +63,20 @@ export async function signToken(caller: Caller, secret: string, options: SignTok
     .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
     .setSubject(userId)
     .setIssuedAt()
-    .setExpirationTime(options.expiresIn ?? '30d')
+    .setExpirationTime(options.expiresIn ?? DEFAULT_TOKEN_LIFETIME)
     .sign(keyOf(secret));
 }
 
 /**
  * The caller a bearer token proves, or null for any invalid token (bad signature, other
- * algorithm or `alg: none`, expired, missing `exp`, malformed claims). Callers get no detail why.
+ * algorithm or `alg: none`, expired, missing `exp` or `iat`, `iat` in the future, a lifetime over
+ * the maximum, malformed claims). Callers get no detail why.
  */
-export async function verifyToken(token: string, secret: string): Promise<Caller | null> {
+export async function verifyToken(token: string, secret: string, options: VerifyTokenOptions = {}): Promise<Caller | null> {
+  const maxLifetimeS = options.maxLifetimeS ?? DEFAULT_MAX_TOKEN_LIFETIME_S;
   try {
-    const { payload } = await jwtVerify(token, keyOf(secret), { ...COMMON_CHECKS, algorithms: [ALGORITHM] });
-    return callerOf(payload);
+    const { payload } = await jwtVerify(token, keyOf(secret), { ...checksFor(maxLifetimeS), algorithms: [ALGORITHM] });
+    return withinLifetime(payload, maxLifetimeS) ? callerOf(payload) : null;
   } catch {
     return null;
   }
@@ -77,13 +104,14 @@ export type TokenVerifier = (token: string) => Promise<Caller | null>;
  * against the secret, so algorithm confusion is impossible. JWKS tokens must carry the same
  * `sub`, `org` and `role` claims.
  */
-export function createTokenVerifier(options: { secret: string; jwks?: JwksOptions | undefined }): TokenVerifier {
+export function createTokenVerifier(options: { secret: string; jwks?: JwksOptions | undefined } & VerifyTokenOptions): TokenVerifier {
   const { jwks } = options;
-  if (!jwks) return (token) => verifyToken(token, options.secret);
+  const maxLifetimeS = options.maxLifetimeS ?? DEFAULT_MAX_TOKEN_LIFETIME_S;
+  if (!jwks) return (token) => verifyToken(token, options.secret, { maxLifetimeS });
   // jose caches the keys, refetches on an unknown `kid` (at most every 30 s) and times out after 5 s.
   const keys = createRemoteJWKSet(new URL(jwks.url), { timeoutDuration: 5_000, cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000 });
   const checks: JWTVerifyOptions = {
-    ...COMMON_CHECKS,
+    ...checksFor(maxLifetimeS),
     algorithms: JWKS_ALGORITHMS,
     ...(jwks.issuer ? { issuer: jwks.issuer } : {}),
     ...(jwks.audience ? { audience: jwks.audience } : {}),
@@ -95,10 +123,10 @@ export function createTokenVerifier(options: { secret: string; jwks?: JwksOption
     } catch {
       return null;
     }
-    if (alg === ALGORITHM) return verifyToken(token, options.secret);
+    if (alg === ALGORITHM) return verifyToken(token, options.secret, { maxLifetimeS });
     try {
       const { payload } = await jwtVerify(token, keys, checks);
-      return callerOf(payload);
+      return withinLifetime(payload, maxLifetimeS) ? callerOf(payload) : null;
     } catch {
       return null; // bad signature, unknown kid, JWKS unreachable: all just "not authenticated"
     }

@@ -9,7 +9,7 @@ import { createDownloadRoute } from '../files/createDownloadRoute.ts';
 import type { FilesDeps } from '../files/filesDeps.ts';
 import type { Logger } from '../logger.ts';
 import { cors } from '../security/cors.ts';
-import { createEnqueueLimiter, type SecurityConfig } from '../security/securityConfig.ts';
+import { createEnqueueLimiter, createSubscriptionLimiterFor, type SecurityConfig } from '../security/securityConfig.ts';
 import { securityHeaders } from '../security/securityHeaders.ts';
 import { createTrpcMiddleware } from '../trpc/trpcMiddleware.ts';
 import { createWebhookIngress, type WebhookIngressOptions } from '../webhooks/webhookIngress.ts';
@@ -65,14 +65,22 @@ export function createApp(deps: AppDeps): Express {
   app.use(createWebhookIngress({ jobs: deps.jobs, ...deps.webhooks }));
 
   // One verifier (and one JWKS cache) for downloads and /trpc alike.
-  const verifyToken = createTokenVerifier({ secret: deps.authSecret, jwks: deps.security?.jwks });
+  const verifyToken = createTokenVerifier({ secret: deps.authSecret, jwks: deps.security?.jwks, maxLifetimeS: deps.security?.maxTokenLifetimeS });
   if (deps.files) app.get('/api/files/:fileId', createDownloadRoute(deps.files, verifyToken));
   app.get('/api/admin/job-health', createJobHealthRoute(deps.jobs.db, verifyToken));
 
   app.use('/trpc', cors(deps.security?.corsOrigins ?? []));
   app.use(
     '/trpc',
-    createTrpcMiddleware({ deps: deps.jobs, log: deps.log, verifyToken, enqueueLimiter: createEnqueueLimiter(deps.jobs.db, deps.security), files: deps.files }),
+    createTrpcMiddleware({
+      deps: deps.jobs,
+      log: deps.log,
+      verifyToken,
+      // The limiter schedule firings are charged to (JobsDeps), when the host built one.
+      enqueueLimiter: deps.jobs.enqueueLimiter !== undefined ? deps.jobs.enqueueLimiter : createEnqueueLimiter(deps.jobs.db, deps.security),
+      subscriptions: createSubscriptionLimiterFor(deps.security),
+      files: deps.files,
+    }),
   );
 
   app.use((_req, res) => void res.status(404).json({ error: 'not found' }));

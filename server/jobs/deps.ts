@@ -2,6 +2,7 @@ import type { JobPayload, JobType } from '../../shared/catalogue.ts';
 import type { BaseJob, JobOptions, ScheduledFiring } from '../../shared/jobApi.ts';
 import type { Db } from '../db/database.ts';
 import type { Logger } from '../logger.ts';
+import type { RateLimiter } from '../security/rateLimiter.ts';
 import type { JobEventHub } from './eventHub.ts';
 
 /** A job ready to hand to the broker. */
@@ -56,6 +57,12 @@ export interface JobsDeps {
   payloadAccess?: PayloadAccess;
   /** Most schedules one organization may have (bounds `jobs.schedules.list`). Default 1,000, QStash's PAYG limit. */
   maxSchedulesPerOrganization?: number;
+  /**
+   * The per-organization enqueue budget (`ENQUEUE_RATE_LIMIT`), shared with `jobs.enqueue` and
+   * `jobs.schedule`; schedule firings spend it too. Null: off. Undefined: firings are not
+   * charged, and `createApp` builds the API's limiter from its `SecurityConfig`.
+   */
+  enqueueLimiter?: RateLimiter | null | undefined;
 }
 
 /** Per job type, a check of the parsed payload; default none. */

@@ -1,6 +1,10 @@
 import { SignJWT, base64url, decodeJwt, decodeProtectedHeader } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { signToken, verifyToken } from '../../server/auth/token.ts';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { exportJWK, generateKeyPair } from 'jose';
+import { createTokenVerifier, DEFAULT_MAX_TOKEN_LIFETIME_S, parseTokenLifetime, signToken, verifyToken } from '../../server/auth/token.ts';
+import { loadEnv } from '../../server/env.ts';
 
 const SECRET = 'test-secret-0123456789abcdef-0123456789';
 const key = new TextEncoder().encode(SECRET);
@@ -75,5 +79,54 @@ describe('signToken / verifyToken', () => {
 
   it('will not sign a malformed caller', async () => {
     await expect(signToken({ ...member, userId: 'abc' }, SECRET)).rejects.toThrow();
+  });
+});
+
+describe('token lifetime (tokens cannot be revoked, so none lives long)', () => {
+  const now = () => Math.floor(Date.now() / 1000);
+  const lived = (seconds: number, issuedAgo = 60) =>
+    new SignJWT({ org: 7, role: 'member' }).setProtectedHeader({ alg: 'HS256' }).setSubject('42').setIssuedAt(now() - issuedAgo).setExpirationTime(now() - issuedAgo + seconds).sign(key);
+
+  it('signToken issues 12-hour tokens by default, well within the 24-hour maximum', async () => {
+    const claims = decodeJwt(await signToken(member, SECRET));
+    expect(Number(claims.exp) - Number(claims.iat)).toBe(12 * 3600);
+    expect(DEFAULT_MAX_TOKEN_LIFETIME_S).toBe(24 * 3600);
+  });
+
+  it('refuses exp - iat beyond the maximum (24 h by default, or as configured)', async () => {
+    expect(await verifyToken(await lived(24 * 3600), SECRET)).toEqual(member);
+    expect(await verifyToken(await lived(24 * 3600 + 1), SECRET)).toBeNull();
+    expect(await verifyToken(await signToken(member, SECRET, { expiresIn: '30d' }), SECRET)).toBeNull();
+    expect(await verifyToken(await lived(2 * 3600), SECRET, { maxLifetimeS: 3600 })).toBeNull();
+    expect(await verifyToken(await lived(7 * 86_400), SECRET, { maxLifetimeS: 7 * 86_400 })).toEqual(member);
+  });
+
+  it('refuses a token without iat, or issued in the future', async () => {
+    expect(await verifyToken(await craft({ sub: '42', org: 7, role: 'member' }), SECRET)).toEqual(member); // craft sets iat
+    const noIat = await new SignJWT({ org: 7, role: 'member' }).setProtectedHeader({ alg: 'HS256' }).setSubject('42').setExpirationTime('1h').sign(key);
+    expect(await verifyToken(noIat, SECRET)).toBeNull();
+    expect(await verifyToken(await lived(3600, -600), SECRET)).toBeNull(); // iat 10 minutes ahead
+  });
+
+  it('applies to JWKS tokens too', async () => {
+    const { publicKey, privateKey } = await generateKeyPair('RS256');
+    const jwks = JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' }] });
+    const server = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(jwks));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const verify = createTokenVerifier({ secret: SECRET, jwks: { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks.json` } });
+      const sign = (lifetime: string) => new SignJWT({ org: 7, role: 'member' }).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).setSubject('42').setIssuedAt().setExpirationTime(lifetime).sign(privateKey);
+      expect(await verify(await sign('1h'))).toEqual(member);
+      expect(await verify(await sign('25h'))).toBeNull();
+    } finally {
+      server.close();
+    }
+  });
+
+  it('AUTH_MAX_TOKEN_LIFETIME: 24h by default, <n><s|m|h|d>, anything else refused at start-up', () => {
+    expect(loadEnv({}).AUTH_MAX_TOKEN_LIFETIME).toBe(24 * 3600);
+    expect(loadEnv({ AUTH_MAX_TOKEN_LIFETIME: '90m' }).AUTH_MAX_TOKEN_LIFETIME).toBe(5400);
+    expect(parseTokenLifetime('7d')).toBe(7 * 86_400);
+    for (const bad of ['', '0h', 'forever', '24', '1w']) expect(() => loadEnv({ AUTH_MAX_TOKEN_LIFETIME: bad }), bad).toThrow(/AUTH_MAX_TOKEN_LIFETIME/);
   });
 });

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { base64url, exportJWK, exportPKCS8, exportSPKI, generateKeyPair, importPKCS8, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobTypeConfig, JOB_TYPE_LIST } from '../../shared/catalogue.ts';
-import { createTokenVerifier } from '../../server/auth/token.ts';
+import { createTokenVerifier, signToken } from '../../server/auth/token.ts';
 import { appRouter } from '../../server/trpc/root.ts';
 import { TEST_AUTH_SECRET } from '../support/testServer.ts';
 import { rememberSecret } from './support/capturedLogs.ts';
@@ -85,7 +85,7 @@ describe('authentication', () => {
   });
 
   it('tolerates a few seconds of clock skew, not more', async () => {
-    const at = (exp: number) => new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setSubject('1').setExpirationTime(exp).sign(hs);
+    const at = (exp: number) => new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setSubject('1').setIssuedAt(exp - 3600).setExpirationTime(exp).sign(hs);
     const list = (token: string) => callProcedure(trpc, { path: 'jobs.list', type: 'query', input: {}, token: rememberSecret(token) });
     expect((await list(await at(now() - 2))).status).toBe(200);
     expect((await list(await at(now() - 30))).status).toBe(401);
@@ -98,12 +98,23 @@ describe('roles', () => {
     expect(result.error?.data.code).toBe('FORBIDDEN');
   });
 
-  it.each(JOB_TYPE_LIST.filter((type) => jobTypeConfig(type).enqueueAccess === 'admin'))('members may not enqueue or schedule %s', async (type) => {
+  it.each(JOB_TYPE_LIST.filter((type) => jobTypeConfig(type).enqueueAccess !== 'member'))('members may not enqueue or schedule %s', async (type) => {
     const token = await t.token({ role: 'member' });
     const payload = SAMPLE_PAYLOADS[type];
     for (const [path, input] of [['jobs.enqueue', { type, payload }], ['jobs.schedule', { type, cron: '0 3 * * *', payload }]] as const) {
       const result = await callProcedure(trpc, { path, type: 'mutation', input, token });
       expect(result.error?.data).toMatchObject({ code: 'FORBIDDEN', jobwireCode: 'FORBIDDEN_JOB_TYPE' });
+    }
+  });
+
+  it.each(JOB_TYPE_LIST.filter((type) => jobTypeConfig(type).enqueueAccess === 'server'))('no role, admins and operators included, may enqueue or schedule the server-only %s', async (type) => {
+    const operator = rememberSecret(await signToken({ userId: '1', organizationId: 1, role: 'operator' }, TEST_AUTH_SECRET));
+    const payload = SAMPLE_PAYLOADS[type];
+    for (const token of [await t.token({ role: 'member' }), await t.token({ role: 'admin' }), operator]) {
+      for (const [path, input] of [['jobs.enqueue', { type, payload }], ['jobs.schedule', { type, cron: '0 3 * * *', payload }]] as const) {
+        const result = await callProcedure(trpc, { path, type: 'mutation', input, token });
+        expect(result.error?.data).toMatchObject({ code: 'FORBIDDEN', jobwireCode: 'FORBIDDEN_JOB_TYPE' });
+      }
     }
   });
 
