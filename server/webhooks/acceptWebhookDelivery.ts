@@ -1,7 +1,7 @@
 import type { EnqueueOutput } from '../../shared/jobApi.ts';
 import type { JobsDeps } from '../jobs/deps.ts';
 import { checkPayload, enqueueJob, validateJob } from '../jobs/enqueueJob.ts';
-import { storeWebhookEvent } from './webhookStore.ts';
+import { processWebhookPayload, storeWebhookEvent } from './webhookStore.ts';
 
 /** One verified delivery of a generic webhook, as the route read it. */
 export interface WebhookDelivery {
@@ -38,14 +38,7 @@ export async function acceptWebhookDelivery(jobs: JobsDeps, delivery: WebhookDel
   });
   const enqueued = await enqueueJob(jobs, {
     type: 'process-webhook',
-    payload: {
-      source: row.source,
-      event: row.event,
-      data: row.payload,
-      deliveryId: row.deliveryId,
-      headers: row.headers,
-      receivedAt: row.receivedAt.toISOString(),
-    },
+    payload: processWebhookPayload(row),
     metadata: organizationId === undefined ? {} : { organizationId },
     idempotencyKey: `webhook:${row.source}:${row.deliveryId}`,
   });

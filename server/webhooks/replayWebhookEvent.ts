@@ -1,6 +1,6 @@
 import type { JobsDeps } from '../jobs/deps.ts';
 import { enqueueJob } from '../jobs/enqueueJob.ts';
-import { countWebhookReplay, type WebhookScope } from './webhookStore.ts';
+import { countWebhookReplay, processWebhookPayload, type WebhookScope } from './webhookStore.ts';
 
 /**
  * Runs a stored event through its handlers again: a new process-webhook job (its own
@@ -16,14 +16,7 @@ export async function replayWebhookEvent(
   if (!row) return undefined;
   const { jobId } = await enqueueJob(jobs, {
     type: 'process-webhook',
-    payload: {
-      source: row.source,
-      event: row.event,
-      data: row.payload,
-      deliveryId: row.deliveryId,
-      headers: row.headers,
-      receivedAt: row.receivedAt.toISOString(),
-    },
+    payload: processWebhookPayload(row),
     metadata: {
       ...(row.organizationId === null ? {} : { organizationId: row.organizationId }),
       ...(scope.userId === undefined ? {} : { userId: scope.userId }),

@@ -55,6 +55,18 @@ export async function markWebhookEventProcessed(db: DbOrTx, id: string): Promise
 }
 
 /** Whose events: an organization's, or (server code only) `null` for events of no organization. */
+/** The `process-webhook` payload of a stored event: what the webhook route and `webhooks.replay` enqueue. */
+export function processWebhookPayload(row: WebhookEventRow) {
+  return {
+    source: row.source,
+    event: row.event,
+    data: row.payload,
+    deliveryId: row.deliveryId,
+    headers: row.headers,
+    receivedAt: row.receivedAt.toISOString(),
+  };
+}
+
 export interface WebhookScope {
   organizationId: number | null;
 }
