@@ -1,6 +1,6 @@
 /** Inputs and outputs of the `jobs.*` procedures, and the delivery envelope. */
 import { z } from 'zod';
-import { JOB_CATALOGUE, JOB_TYPE_LIST, JobTypeSchema, type JobCatalogue, type JobType } from './catalogue.ts';
+import { JOB_CATALOGUE, JOB_TYPE_LIST, JobTypeSchema, unstorableJson, type JobCatalogue, type JobType } from './catalogue.ts';
 import { JobStatus } from './jobStatus.ts';
 
 const utf8 = new TextEncoder();
@@ -18,21 +18,9 @@ export const MAX_PAYLOAD_DEPTH = 32;
 export const NUL_MESSAGE = 'may not contain the NUL character (U+0000)';
 const noNul = (text: string) => !text.includes('\u0000');
 
-/** Whether a string, or an object key, anywhere in a JSON-like value holds U+0000. */
+/** Whether a string, or an object key, anywhere in a JSON-like value holds U+0000 (at any depth: server code's payloads have no depth limit). */
 export function hasNulCharacter(value: unknown): boolean {
-  const stack: unknown[] = [value];
-  while (stack.length > 0) {
-    const item = stack.pop(); // iterative: server code's payloads have no depth limit
-    if (typeof item === 'string') {
-      if (item.includes('\u0000')) return true;
-    } else if (typeof item === 'object' && item !== null) {
-      for (const [key, v] of Object.entries(item)) {
-        if (key.includes('\u0000')) return true;
-        stack.push(v);
-      }
-    }
-  }
-  return false;
+  return unstorableJson(value, Number.POSITIVE_INFINITY) !== undefined;
 }
 
 /** Timestamps Postgres and ISO 8601's four-digit years both hold; beyond them a query would fail, not answer. */
