@@ -51,7 +51,12 @@ describe('setup guide: verify setup', () => {
       { userId: 1 },
     );
     await waitFor(async () => (await row(jobId))?.status === 'completed');
-    const records = lines.map((l) => JSON.parse(l) as { msg: string; jobId?: string; type?: string }).filter((r) => r.jobId === jobId);
+    const recordsOf = () => lines.map((l) => JSON.parse(l) as { msg: string; jobId?: string; type?: string }).filter((r) => r.jobId === jobId);
+    // The success line is written after the settle commits: wait for it rather than race it.
+    const records = await waitFor(() => {
+      const found = recordsOf();
+      return found.some((r) => r.msg === '[jobs] Job processed successfully') ? found : undefined;
+    });
     for (const msg of ['[jobs] Enqueueing job', '[jobs] Job enqueued successfully', '[jobs] Processing job', '[jobs] Job processed successfully']) {
       expect(records.find((r) => r.msg === msg), msg).toMatchObject({ jobId, type: 'send-email' });
     }
