@@ -1,5 +1,6 @@
 import type { PGlite, Transaction } from '@electric-sql/pglite';
 import postgres from 'postgres';
+import { stallGuardedSockets } from '../../db/stallGuard.ts';
 
 export type Row = Record<string, unknown>;
 export type Param = string | number | boolean | null | Uint8Array;
@@ -53,6 +54,8 @@ function wrapPostgres(url: string): Executor {
     onnotice: () => {},
     types: { int8AsNumber },
     connection: { application_name: 'jobwire-qstash-broker' },
+    // A connection that went half-open is cut after 15 s instead of hanging the broker (server/db/stallGuard.ts).
+    ...({ socket: stallGuardedSockets(15_000) } as object),
   });
   const queryable = (db: postgres.Sql | postgres.TransactionSql): Queryable => ({
     async query<T>(text: string, params: readonly Param[] = []) {

@@ -109,4 +109,54 @@ CREATE TABLE qstash.url_groups (
 );
 `,
   },
+  {
+    version: 2,
+    sql: `
+ALTER TABLE qstash.messages ADD COLUMN redact jsonb
+`,
+  },
+  {
+    version: 3,
+    sql: `
+ALTER TABLE qstash.messages ADD COLUMN workflow jsonb;
+CREATE INDEX messages_workflow_run_idx ON qstash.messages ((workflow ->> 'runId'));
+
+CREATE TABLE qstash.workflow_runs (
+  run_id text PRIMARY KEY,
+  url text NOT NULL,
+  state text NOT NULL,
+  created_at bigint NOT NULL,
+  completed_at bigint,
+  config jsonb NOT NULL,
+  labels jsonb NOT NULL DEFAULT '[]',
+  response text,
+  dlq_id text,
+  failure jsonb
+);
+CREATE INDEX workflow_runs_created_idx ON qstash.workflow_runs (created_at);
+
+CREATE TABLE qstash.workflow_steps (
+  seq bigserial PRIMARY KEY,
+  run_id text NOT NULL,
+  message_id text NOT NULL UNIQUE,
+  call_type text NOT NULL,
+  body bytea NOT NULL,
+  created_at bigint NOT NULL
+);
+CREATE INDEX workflow_steps_run_idx ON qstash.workflow_steps (run_id, seq);
+
+CREATE TABLE qstash.workflow_waiters (
+  id bigserial PRIMARY KEY,
+  event_id text NOT NULL,
+  run_id text NOT NULL,
+  url text NOT NULL,
+  deadline bigint NOT NULL,
+  headers jsonb NOT NULL,
+  request jsonb NOT NULL,
+  timeout_message_id text,
+  created_at bigint NOT NULL
+);
+CREATE INDEX workflow_waiters_event_idx ON qstash.workflow_waiters (event_id)
+`,
+  },
 ];

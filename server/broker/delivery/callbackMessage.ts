@@ -1,8 +1,14 @@
 import type { CallbackSettings, MessageSpec, StoredMessage } from '../messages/messageModel.ts';
 import type { AttemptResult } from '../messages/settleMessage.ts';
+import { callbackRedaction } from '../redact/redaction.ts';
 
-/** The JSON body QStash posts to callbacks (protocol doc §3); failure callbacks add `dlqId`. */
-export function callbackBody(message: StoredMessage, result: AttemptResult, dlqId?: string): Buffer {
+/**
+ * The JSON body QStash posts to callbacks (protocol doc §3); failure callbacks add `dlqId`, and a
+ * workflow run's add `workflowRunId`, `workflowUrl`, `workflowCreatedAt` and the run's initial body
+ * as `sourceBody` (what the SDK's failure function receives as its payload).
+ */
+export function callbackBody(message: StoredMessage, result: AttemptResult, extra: { dlqId?: string | undefined } & Record<string, unknown> = {}): Buffer {
+  const { dlqId, ...workflowFields } = extra;
   const body = {
     status: result.status ?? 0,
     header: result.header,
@@ -22,6 +28,7 @@ export function callbackBody(message: StoredMessage, result: AttemptResult, dlqI
     callerIP: message.callerIp,
     ...(result.error === undefined ? {} : { error: result.error }),
     ...(dlqId === undefined ? {} : { dlqId }),
+    ...workflowFields,
   };
   return Buffer.from(JSON.stringify(body));
 }
@@ -49,5 +56,7 @@ export function callbackSpec(input: {
     callbackOptions: {},
     labels: message.labels,
     callerIp: message.callerIp,
+    redact: callbackRedaction(message.redact),
+    workflow: input.settings?.workflow,
   };
 }

@@ -9,6 +9,11 @@ import type { PrivateCallbacks } from '../../security/addressRanges.ts';
 import { callbackBody, callbackSpec } from './callbackMessage.ts';
 import { CallbackRefusedError, guardCallback } from './callbackGuard.ts';
 import { sendRequest } from './sendRequest.ts';
+import { BrokerError } from '../errors.ts';
+import { cancelMessages } from '../messages/messageQueries.ts';
+import { bindToRun, recordStep } from '../workflows/bindToRun.ts';
+import { failWorkflowRun, noteFailureCallback, workflowCallbackFields } from '../workflows/failWorkflowRun.ts';
+import { prepareWorkflowDelivery } from '../workflows/workflowDelivery.ts';
 import { signDelivery } from './signDelivery.ts';
 
 export interface DeliveryContext {
@@ -43,31 +48,38 @@ export async function deliverMessage(ctx: DeliveryContext, id: string): Promise<
   const message = await claimMessage(ctx.db, id, ctx.now());
   if (!message) return { kind: 'gone' };
   const log = ctx.logger.child({ messageId: message.id, attempt: message.retried });
-  const result = await callDestination(ctx, message);
+  const prepared = await prepareWorkflowDelivery(ctx.db, message);
+  if ('obsolete' in prepared) {
+    await cancelMessages(ctx.db, { where: 'id = $1', params: [message.id] }, ctx.now());
+    return { kind: 'gone' };
+  }
+  const result = await callDestination(ctx, message, prepared);
   if (ctx.signal.aborted) return { kind: 'abandoned' };
   log.debug({ status: result.status, error: result.error }, '[broker] Delivery attempt finished');
   return settleAttempt(ctx, message, result);
 }
 
-async function callDestination(ctx: DeliveryContext, message: StoredMessage): Promise<Attempt> {
+async function callDestination(ctx: DeliveryContext, message: StoredMessage, prepared: { body: Buffer; headers: Record<string, string> }): Promise<Attempt> {
   const headers: Record<string, string> = {};
   for (const [name, values] of Object.entries(message.header)) {
     if (!UNFORWARDABLE.has(name.toLowerCase())) headers[name] = values.join(', ');
   }
+  Object.assign(headers, prepared.headers);
+  const body = prepared.body;
   headers['User-Agent'] = 'Upstash-QStash';
   headers['Upstash-Message-Id'] = message.id;
   headers['Upstash-Retried'] = String(message.retried);
   if (message.scheduleId) headers['Upstash-Schedule-Id'] = message.scheduleId;
   if (message.topicName) headers['Upstash-Topic-Name'] = message.topicName;
   if (message.callerIp) headers['Upstash-Caller-Ip'] = message.callerIp;
-  headers['Upstash-Signature'] = signDelivery({ key: ctx.signingKey(), url: message.url, body: message.body, nowMs: ctx.now() });
+  headers['Upstash-Signature'] = signDelivery({ key: ctx.signingKey(), url: message.url, body, nowMs: ctx.now() });
   try {
     const isCallback = message.kind !== 'message';
     const response = await sendRequest({
       url: message.url,
       method: message.method,
       headers,
-      body: message.body,
+      body,
       timeoutMs: message.timeoutMs ?? ctx.defaultTimeoutMs,
       signal: ctx.signal,
       lookup: isCallback ? guardCallback(message.url, ctx.callbacks) : undefined,
@@ -108,6 +120,7 @@ async function settleAttempt(ctx: DeliveryContext, message: StoredMessage, resul
     dlqId = await moveToDlq(tx, message, result, now);
     if (dlqId === undefined) return [];
     await markScheduleState(tx, message, 'FAIL');
+    await failWorkflowRun(tx, message, dlqId, now);
     return publishCallbacks(tx, message, result, { now, success: false, dlqId });
   });
   ctx.onCreated(created);
@@ -126,11 +139,23 @@ async function publishCallbacks(
   outcome: { now: number; success: boolean; dlqId?: string },
 ): Promise<StoredMessage[]> {
   const created: StoredMessage[] = [];
+  const workflowFields = await workflowCallbackFields(tx, message);
   const publish = async (kind: 'callback' | 'failure_callback', url: string, dlqId?: string) => {
     const settings = kind === 'callback' ? message.callbackOptions.callback : message.callbackOptions.failureCallback;
-    const spec = callbackSpec({ message, kind, url, settings, body: callbackBody(message, result, dlqId), now: outcome.now });
-    const inserted = await insertMessage(tx, spec, { now: outcome.now, dueAt: spec.notBefore });
-    if (!inserted.deduplicated) created.push(inserted.message);
+    const body = callbackBody(message, result, { dlqId, ...workflowFields });
+    const unbound = callbackSpec({ message, kind, url, settings, body, now: outcome.now });
+    const explicit = { retries: settings?.retries !== undefined, retryDelay: settings?.retryDelay !== undefined, timeout: settings?.timeoutMs !== undefined };
+    // A context.call result continues its run; if the run ended meanwhile there is nothing to continue.
+    const binding = await bindToRun(tx, unbound, explicit, outcome.now).catch((error: unknown) => {
+      if (error instanceof BrokerError) return undefined;
+      throw error;
+    });
+    if (!binding || 'duplicateOf' in binding) return;
+    const inserted = await insertMessage(tx, binding.spec, { now: outcome.now, dueAt: binding.spec.notBefore });
+    if (inserted.deduplicated) return;
+    await recordStep(tx, inserted.message);
+    if (kind === 'failure_callback') await noteFailureCallback(tx, message, inserted.message, result);
+    created.push(inserted.message);
   };
   if (message.callback) await publish('callback', message.callback);
   if (!outcome.success && message.failureCallback) await publish('failure_callback', message.failureCallback, outcome.dlqId);

@@ -60,5 +60,6 @@ export function dlqJson(entry: DlqEntry) {
     responseStatus: entry.responseStatus,
     responseHeader: entry.responseHeader,
     ...bodyFields(entry.responseBody, ['responseBody', 'responseBodyBase64']),
+    ...(entry.message.workflow ? { workflowRunId: entry.message.workflow.runId, workflowUrl: entry.message.workflow.url } : {}),
   };
 }

@@ -1,11 +1,11 @@
 import type { BrokerContext } from '../brokerContext.ts';
-import { buildFilter, EVENT_FILTERS, pageSize } from '../db/filters.ts';
+import { buildFilter, EVENT_FILTERS, idFilter, pageSize } from '../db/filters.ts';
 import { listEvents } from '../events/listEvents.ts';
 import { ok, type BrokerRequest, type BrokerResponse, type Route } from './types.ts';
 
 async function page(ctx: BrokerContext, req: BrokerRequest) {
-  const ids = req.query.getAll('messageIds');
-  const filter = ids.length > 0 ? { where: `message_id IN (${ids.map((_id, i) => `$${i + 1}`).join(', ')})`, params: ids } : buildFilter(req.query, EVENT_FILTERS);
+  const filters = buildFilter(req.query, EVENT_FILTERS, ['count', 'cursor', 'messageIds']);
+  const filter = idFilter(req.query, 'messageIds', 'message_id') ?? filters;
   const before = Number(req.query.get('cursor'));
   return listEvents(ctx.db, filter, { count: pageSize(req.query), before: Number.isFinite(before) && before > 0 ? before : undefined });
 }

@@ -1,5 +1,5 @@
 import type { BrokerContext } from '../brokerContext.ts';
-import { buildFilter, MESSAGE_FILTERS } from '../db/filters.ts';
+import { buildFilter, idFilter, MESSAGE_FILTERS, requireExplicitAll } from '../db/filters.ts';
 import { notFound } from '../errors.ts';
 import { messageJson } from '../messages/messageJson.ts';
 import { cancelMessages, getMessage } from '../messages/messageQueries.ts';
@@ -18,13 +18,15 @@ async function cancelOne(ctx: BrokerContext, req: BrokerRequest): Promise<Broker
   return ok({ cancelled: ids.length });
 }
 
-/** `?messageIds=…`, filters, or nothing but `count` (= all). `count` is ignored, as the SDK documents. */
+/**
+ * `?messageIds=…`, filters, or everything when asked explicitly (`all=true`, or the SDK's
+ * `{ all: true }`: nothing but `count`). `count` is otherwise ignored, as the SDK documents.
+ */
 async function cancelMany(ctx: BrokerContext, req: BrokerRequest): Promise<BrokerResponse> {
-  const messageIds = req.query.getAll('messageIds');
-  const filter =
-    messageIds.length > 0
-      ? { where: `id IN (${messageIds.map((_id, i) => `$${i + 1}`).join(', ')})`, params: messageIds }
-      : buildFilter(req.query, MESSAGE_FILTERS);
+  const filters = buildFilter(req.query, MESSAGE_FILTERS, ['messageIds', 'count', 'all']);
+  const byId = idFilter(req.query, 'messageIds', 'id');
+  if (!byId) requireExplicitAll(req.query, filters, 'cancel');
+  const filter = byId ?? filters;
   const ids = await cancelMessages(ctx.db, filter, ctx.now());
   for (const id of ids) ctx.dispatcher.remove(id);
   return ok({ cancelled: ids.length });

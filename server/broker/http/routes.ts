@@ -8,6 +8,9 @@ import { queueRoutes } from './queueRoutes.ts';
 import { scheduleRoutes } from './scheduleRoutes.ts';
 import type { Route } from './types.ts';
 import { urlGroupRoutes } from './urlGroupRoutes.ts';
+import { waitRoutes } from './waitRoutes.ts';
+import { workflowDlqRoutes } from './workflowDlqRoutes.ts';
+import { workflowRunRoutes } from './workflowRoutes.ts';
 
 /** Every endpoint the broker serves; first match wins, so fixed paths precede `*` prefixes. */
 export const ROUTES: readonly Route[] = [
@@ -20,4 +23,7 @@ export const ROUTES: readonly Route[] = [
   ...keyRoutes,
   ...flowControlRoutes,
   ...urlGroupRoutes,
+  ...workflowRunRoutes,
+  ...workflowDlqRoutes,
+  ...waitRoutes,
 ];

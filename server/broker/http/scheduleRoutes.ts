@@ -12,6 +12,8 @@ async function create(ctx: BrokerContext, req: BrokerRequest): Promise<BrokerRes
   if (!cron) throw badRequest('missing Upstash-Cron header');
   parseCron(cron);
   const { notBeforeMs: _ignored, ...template } = parseMessageOptions(req.headers);
+  // Each firing would reuse one run id; schedule the workflow endpoint itself instead (the SDK starts a run per call).
+  if (template.workflow) throw badRequest('a schedule cannot carry Upstash-Workflow-RunId: schedule the workflow URL without it');
   const queueName = req.headers.get('upstash-queue-name');
   if (queueName !== undefined) template.queueName = validateName(queueName, 'queue name');
   template.callerIp = req.callerIp;

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Param, Queryable } from '../db/executor.ts';
 import { DEDUP_WINDOW_MS } from '../publish/dedupKey.ts';
+import { redactBody, redactHeader } from '../redact/redaction.ts';
 import { JSON_COLUMNS, specColumns, type MessageSpec, type StoredMessage } from './messageModel.ts';
 
 export function newMessageId(): string {
@@ -38,8 +39,8 @@ export async function insertMessage(
   const placeholders = names.map((name, i) => (JSON_COLUMNS.has(name) ? `$${i + 1}::text::jsonb` : `$${i + 1}`));
   const detail = {
     method: spec.method,
-    header: spec.header,
-    body: spec.body.toString('base64'),
+    header: redactHeader(spec.header, spec.redact),
+    body: redactBody(spec.body, spec.redact).toString('base64'),
     maxRetries: spec.maxRetries,
     retryDelayExpression: spec.retryDelay,
     callback: spec.callback,

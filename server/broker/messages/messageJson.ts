@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import { redactBody, redactHeader } from '../redact/redaction.ts';
 import type { StoredMessage } from './messageModel.ts';
 
 /** A body as the API shows it: `body` when it is UTF-8 text, `bodyBase64` otherwise. */
@@ -7,7 +8,7 @@ export function bodyFields(body: Buffer, names: [text: string, base64: string] =
   return isUtf8(body) ? { [names[0]]: body.toString('utf8') } : { [names[1]]: body.toString('base64') };
 }
 
-/** The SDK's `Message` shape (times in ms). Undefined fields vanish in JSON. */
+/** The SDK's `Message` shape (times in ms), redacted as published. Undefined fields vanish in JSON. */
 export function messageJson(m: StoredMessage) {
   return {
     messageId: m.id,
@@ -15,8 +16,8 @@ export function messageJson(m: StoredMessage) {
     topicName: m.topicName,
     endpointName: m.endpointName,
     method: m.method,
-    header: m.header,
-    ...bodyFields(m.body),
+    header: redactHeader(m.header, m.redact),
+    ...bodyFields(redactBody(m.body, m.redact)),
     maxRetries: m.maxRetries,
     retried: m.retried,
     retryDelayExpression: m.retryDelay,

@@ -5,6 +5,9 @@
  * - callback message: a message the broker publishes itself to report an outcome (kind ≠ 'message').
  * - due time: when the dispatcher may next attempt the message (ms).
  */
+import type { Redaction } from '../redact/redaction.ts';
+import type { WorkflowInfo } from '../workflows/workflowInfo.ts';
+
 export type MessageKind = 'message' | 'callback' | 'failure_callback';
 export type Header = Record<string, string[]>;
 
@@ -16,6 +19,8 @@ export interface CallbackSettings {
   method?: string;
   retryDelay?: string;
   header?: Header;
+  /** `Upstash-(Failure-)Callback-Workflow-*`: the callback continues a workflow run. */
+  workflow?: WorkflowInfo;
 }
 
 export interface CallbackOptions {
@@ -53,6 +58,10 @@ export interface MessageSpec {
   flow?: FlowControl;
   labels: string[];
   callerIp?: string;
+  /** `Upstash-Redact-Fields`: hidden from the API and the log, still delivered. */
+  redact?: Redaction;
+  /** Set when the message belongs to an Upstash Workflow run. */
+  workflow?: WorkflowInfo;
 }
 
 export type MessageState = 'CREATED' | 'ACTIVE' | 'RETRY';
@@ -91,11 +100,13 @@ export function specColumns(spec: MessageSpec) {
     flow_period: spec.flow?.period ?? null,
     labels: JSON.stringify(spec.labels),
     caller_ip: spec.callerIp ?? null,
+    redact: spec.redact ? JSON.stringify(spec.redact) : null,
+    workflow: spec.workflow ? JSON.stringify(spec.workflow) : null,
   };
 }
 
 /** Columns cast from text, so both drivers bind them the same way. */
-export const JSON_COLUMNS = new Set(['header', 'callback_options', 'labels']);
+export const JSON_COLUMNS = new Set(['header', 'callback_options', 'labels', 'redact', 'workflow']);
 
 /** Maps a messages row (or its `to_jsonb` snapshot kept in the DLQ) back to the domain type. */
 export function rowToMessage(row: Record<string, unknown>): StoredMessage {
@@ -128,6 +139,8 @@ export function rowToMessage(row: Record<string, unknown>): StoredMessage {
     flow: flowKey === undefined ? undefined : { key: flowKey, parallelism: num('flow_parallelism'), rate: num('flow_rate'), period: num('flow_period') },
     labels: (row.labels ?? []) as string[],
     callerIp: str('caller_ip'),
+    redact: (row.redact ?? undefined) as Redaction | undefined,
+    workflow: (row.workflow ?? undefined) as WorkflowInfo | undefined,
   };
 }
 

@@ -5,6 +5,8 @@ import { canonicalName, headersWithPrefix, type HeaderMap } from './headerMap.ts
 import { parseDuration } from './parseDuration.ts';
 import { parseFlowControl } from './parseFlowControl.ts';
 import { validateUrl } from './validateUrl.ts';
+import { parseRedactFields } from '../redact/redaction.ts';
+import { parseWorkflowHeaders } from '../workflows/workflowInfo.ts';
 
 export const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'];
 const DEFAULT_RETRIES = 3;
@@ -42,6 +44,8 @@ export function parseMessageOptions(headers: HeaderMap): MessageOptions {
     notBeforeMs: parseNotBefore(headers.get('upstash-not-before')),
     flow: parseFlowControl(headers.get('upstash-flow-control-key'), headers.get('upstash-flow-control-value')),
     labels: parseLabels(headers.get('upstash-label')),
+    redact: parseRedactFields(headers.get('upstash-redact-fields')),
+    workflow: parseWorkflowHeaders(headers, 'upstash-', 'step'),
   };
 }
 
@@ -55,6 +59,7 @@ function parseCallbackSettings(headers: HeaderMap, prefix: string): CallbackSett
     method,
     retryDelay: parseRetryDelayHeader(headers.get(`${prefix}retry-delay`), `${prefix}retry-delay`),
     header: headersWithPrefix(headers, `${prefix}forward-`),
+    workflow: parseWorkflowHeaders(headers, prefix, prefix === 'upstash-callback-' ? 'fromCallback' : 'failureCall'),
   };
   return JSON.parse(JSON.stringify(settings)) as CallbackSettings; // drops undefined keys before jsonb
 }

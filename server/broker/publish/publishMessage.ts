@@ -1,6 +1,6 @@
 import { dispatchCreated, type BrokerContext } from '../brokerContext.ts';
 import type { Queryable } from '../db/executor.ts';
-import { insertMessage } from '../messages/insertMessage.ts';
+import { insertMessage, type InsertOutcome } from '../messages/insertMessage.ts';
 import type { MessageSpec, StoredMessage } from '../messages/messageModel.ts';
 import { ensureQueue } from '../queues/queueStore.ts';
 import { dedupKey } from './dedupKey.ts';
@@ -8,6 +8,7 @@ import type { HeaderMap } from './headerMap.ts';
 import { parseMessageOptions } from './parseMessageOptions.ts';
 import { resolveDestinations } from './resolveDestinations.ts';
 import { validateName } from './validateUrl.ts';
+import { bindToRun, recordStep } from '../workflows/bindToRun.ts';
 
 export interface PublishInput {
   /** The raw destination: URL (query string included) or URL-group name. */
@@ -35,16 +36,21 @@ export async function publishMessage(ctx: BrokerContext, input: PublishInput): P
   const now = ctx.now();
   const notBefore = options.notBeforeMs ?? now + options.delayMs;
   const { delayMs: _delay, notBeforeMs: _notBefore, ...rest } = options;
+  const explicit = { retries: input.headers.has('upstash-retries'), retryDelay: input.headers.has('upstash-retry-delay'), timeout: input.headers.has('upstash-timeout') };
   const results: PublishResult[] = [];
   const created: StoredMessage[] = [];
   for (const target of targets) {
     const spec: MessageSpec = { ...rest, ...target, kind: 'message', body: input.body, queueName, notBefore, callerIp: input.callerIp };
     const key = dedupKey(input.headers, spec);
-    const store = async (tx: Queryable) => {
+    const store = async (tx: Queryable): Promise<InsertOutcome> => {
       if (queueName) await ensureQueue(tx, queueName, now);
-      return insertMessage(tx, spec, { now, dueAt: notBefore, dedupKey: key });
+      const binding = await bindToRun(tx, spec, explicit, now);
+      if ('duplicateOf' in binding) return { deduplicated: true, messageId: binding.duplicateOf };
+      const inserted = await insertMessage(tx, binding.spec, { now, dueAt: notBefore, dedupKey: key });
+      if (!inserted.deduplicated) await recordStep(tx, inserted.message);
+      return inserted;
     };
-    const outcome = key || queueName ? await ctx.db.transaction(store) : await store(ctx.db);
+    const outcome = key || queueName || spec.workflow ? await ctx.db.transaction(store) : await store(ctx.db);
     if (outcome.deduplicated) {
       results.push({ messageId: outcome.messageId, url: target.url, deduplicated: true });
     } else {

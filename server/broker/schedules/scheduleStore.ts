@@ -3,6 +3,7 @@ import type { Queryable } from '../db/executor.ts';
 import { bodyFields } from '../messages/messageJson.ts';
 import { toBuffer } from '../messages/messageModel.ts';
 import type { MessageOptions } from '../publish/parseMessageOptions.ts';
+import { redactBody, redactHeader } from '../redact/redaction.ts';
 
 /** What each firing publishes: the create request's message options (delay kept, not-before dropped). */
 export type ScheduleTemplate = Omit<MessageOptions, 'notBeforeMs'>;
@@ -101,8 +102,8 @@ export function scheduleJson(s: StoredSchedule) {
     createdAt: s.createdAt,
     destination: s.destination,
     method: t.method,
-    header: t.header,
-    ...bodyFields(s.body),
+    header: redactHeader(t.header, t.redact),
+    ...bodyFields(redactBody(s.body, t.redact)),
     retries: t.maxRetries,
     delay: t.delayMs > 0 ? Math.round(t.delayMs / 1000) : undefined,
     callback: t.callback,
