@@ -65,6 +65,8 @@ export const jobExecutions = pgTable(
       .where(sql`${t.idempotencyKey} IS NOT NULL`),
     // The sweeper's work: unpublished rows, expired leases and overdue retries.
     index('job_executions_sweep_idx').on(t.status, t.publishedAt),
+    // The health view's "anything completed lately" (server/jobs/jobHealth.ts).
+    index('job_executions_completed_idx').on(t.completedAt).where(sql`${t.status} = 'completed'`),
   ],
 );
 

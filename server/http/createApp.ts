@@ -1,5 +1,4 @@
-import express, { type ErrorRequestHandler, type Express } from 'express';
-import { sql } from 'drizzle-orm';
+import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import { jobTypeConfig, JOB_TYPE_LIST, type AvailableJobType } from '../../shared/catalogue.ts';
 import type { JobsDeps } from '../jobs/deps.ts';
 import { toError } from '../jobs/errors.ts';
@@ -15,6 +14,10 @@ import { createTrpcMiddleware } from '../trpc/trpcMiddleware.ts';
 import { createWebhookIngress, type WebhookIngressOptions } from '../webhooks/webhookIngress.ts';
 import { createJobWorker, type SigningKeys } from './createJobWorker.ts';
 import { createJobHealthRoute } from './jobHealthRoute.ts';
+import { jobMetrics } from '../metrics/jobMetrics.ts';
+import { traceDeliveries } from '../tracing/jobTracing.ts';
+import { createMetricsRoute, type MetricsOptions } from './metricsRoute.ts';
+import { createReadinessCheck } from '../ops/readiness.ts';
 
 export interface AppDeps {
   jobs: JobsDeps;
@@ -28,6 +31,10 @@ export interface AppDeps {
   security?: SecurityConfig | undefined;
   /** Generated files (exports, reports): serves `GET /api/files/:fileId` when set. */
   files?: FilesDeps | undefined;
+  /** `GET /metrics` on this app when `token` is set (with `port` only, the server serves it on that port instead). */
+  metrics?: MetricsOptions | undefined;
+  /** The broker `/readyz` checks is reachable, once its URL is known. Default: not checked. */
+  brokerUrl?: (() => string | undefined) | undefined;
 }
 
 /** Largest delivery body a worker route accepts (QStash's own limit on the free plan); 413 beyond. */
@@ -43,14 +50,12 @@ export function createApp(deps: AppDeps): Express {
   app.use(securityHeaders({ publicUrl: deps.jobs.publicUrl }));
 
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
+  const readiness = createReadinessCheck({ db: deps.jobs.db, brokerUrl: deps.brokerUrl }, deps.log);
   app.get('/readyz', async (_req, res) => {
-    try {
-      await deps.jobs.db.execute(sql`SELECT 1`);
-      res.json({ status: 'ready' });
-    } catch (error) {
-      deps.log.warn({ err: toError(error) }, '[http] Readiness check failed');
-      res.status(503).json({ status: 'unavailable', reason: 'database unreachable' });
-    }
+    const { ready, checks, reasons } = await readiness();
+    res.set('Cache-Control', 'no-store');
+    if (ready) return void res.json({ status: 'ready', checks });
+    res.status(503).json({ status: 'unavailable', reason: reasons.join('; '), checks });
   });
 
   // Every content type is read raw under the same limit: a changed Content-Type cannot skip it.
@@ -59,7 +64,7 @@ export function createApp(deps: AppDeps): Express {
     // The registry's mapped type pairs each type with its own handler; TypeScript cannot
     // correlate the two through a loop over the union, so widen once here.
     const handler = deps.handlers[type] as JobHandler<AvailableJobType>;
-    app.post(jobTypeConfig(type).endpoint, raw, createJobWorker(handler, { type, deps: deps.jobs, signingKeys: deps.signingKeys }));
+    app.post(jobTypeConfig(type).endpoint, countRefusedDeliveries, raw, traceDeliveries(type), createJobWorker(handler, { type, deps: deps.jobs, signingKeys: deps.signingKeys }));
   }
 
   app.use(createWebhookIngress({ jobs: deps.jobs, ...deps.webhooks }));
@@ -68,6 +73,7 @@ export function createApp(deps: AppDeps): Express {
   const verifyToken = createTokenVerifier({ secret: deps.authSecret, jwks: deps.security?.jwks, maxLifetimeS: deps.security?.maxTokenLifetimeS });
   if (deps.files) app.get('/api/files/:fileId', createDownloadRoute(deps.files, verifyToken));
   app.get('/api/admin/job-health', createJobHealthRoute(deps.jobs.db, verifyToken));
+  if (deps.metrics?.token) app.get('/metrics', createMetricsRoute(deps.jobs.db, deps.metrics));
 
   app.use('/trpc', cors(deps.security?.corsOrigins ?? []));
   app.use(
@@ -87,6 +93,12 @@ export function createApp(deps: AppDeps): Express {
   app.use(errorHandler(deps.log));
   return app;
 }
+
+/** A worker route's 401 is a delivery without a valid Upstash-Signature: counted for `/metrics`. */
+const countRefusedDeliveries: RequestHandler = (_req, res, next) => {
+  res.once('finish', () => res.statusCode === 401 && jobMetrics.deliveryRefused('signature'));
+  next();
+};
 
 /** Body-parser and other stray errors: a clear 4xx, or a generic 500 without details. */
 function errorHandler(log: Logger): ErrorRequestHandler {

@@ -1,6 +1,7 @@
-import { and, desc, eq, gte, lt, or, type SQL } from 'drizzle-orm';
+import { and, desc, eq, lt, or, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import { MAX_TIMESTAMP, MIN_TIMESTAMP, type JobView, type ListJobsInput } from '../../shared/jobApi.ts';
+import { jobFilterConditions, type JobFilter } from '../ops/jobFilter.ts';
 import type { DbOrTx } from '../db/database.ts';
 import { jobExecutions } from '../db/schema.ts';
 import { JobValidationError } from './errors.ts';
@@ -23,21 +24,17 @@ function decodeCursor(cursor: string): z.infer<typeof Cursor> {
   }
 }
 
-/** Newest first, keyset-paginated on (created_at, id). */
+/**
+ * Newest first, keyset-paginated on (created_at, id). `errorText` and `organizationId` (the
+ * operator's filter; the API checks who may give it) narrow within the scope.
+ */
 export async function listJobs(
   db: DbOrTx,
   scope: Scope,
-  input: z.output<typeof ListJobsInput>,
+  input: z.output<typeof ListJobsInput> & Pick<JobFilter, 'errorText' | 'organizationId'>,
 ): Promise<{ items: JobView[]; nextCursor: string | null }> {
   const t = jobExecutions;
-  const filters: (SQL | undefined)[] = [
-    inScope(scope),
-    input.type ? eq(t.type, input.type) : undefined,
-    input.status ? eq(t.status, input.status) : undefined,
-    input.userId ? eq(t.userId, input.userId) : undefined,
-    input.createdAfter ? gte(t.createdAt, input.createdAfter) : undefined,
-    input.createdBefore ? lt(t.createdAt, input.createdBefore) : undefined,
-  ];
+  const filters: (SQL | undefined)[] = [inScope(scope), ...jobFilterConditions(input)];
   if (input.cursor) {
     const { c, i } = decodeCursor(input.cursor);
     const at = new Date(c);

@@ -18,10 +18,10 @@ async function* trackEvents(events: AsyncIterable<JobEvent>) {
  * Each open stream holds one of the caller's subscription slots (per user, organization, process).
  */
 export const jobEventProcedures = {
-  events: protectedProcedure.input(JobIdInput).query(({ ctx, input }) => listJobEvents(ctx.deps.db, ctx.scope, input.jobId)),
+  events: protectedProcedure.input(JobIdInput).query(({ ctx, input }) => listJobEvents(ctx.deps.db, ctx.jobScope, input.jobId)),
 
   onStatus: protectedProcedure.input(OnStatusInput).subscription(async ({ ctx, input, signal, path }) => {
-    await assertJobInScope(ctx.deps.db, ctx.scope, input.jobId);
+    await assertJobInScope(ctx.deps.db, ctx.jobScope, input.jobId);
     return inSubscriptionSlot(ctx, { path, signal }, () => trackEvents(watchJobEvents(ctx.deps, input, signal)));
   }),
 

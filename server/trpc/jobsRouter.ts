@@ -5,42 +5,54 @@ import { getJob } from '../jobs/getJob.ts';
 import { listJobs } from '../jobs/listJobs.ts';
 import { retryJob } from '../jobs/retryJob.ts';
 import { createSchedule } from '../jobs/schedules.ts';
-import { assertMayActOn, assertMayUseOptions, assertMayUsePayload, assertMayUseType, metadataOf, scheduleMinIntervalMs } from './access.ts';
+import { JobFilter } from '../ops/jobFilter.ts';
+import { traceEnqueue } from '../tracing/jobTracing.ts';
+import { assertMayActOn, assertMayFilterOrganization, assertMayUseOptions, assertMayUsePayload, assertMayUseType, metadataOf, scheduleMinIntervalMs } from './access.ts';
 import { jobEventProcedures } from './jobEventProcedures.ts';
+import { jobOpsProcedures } from './jobOpsProcedures.ts';
 import { schedulesRouter } from './schedulesRouter.ts';
 import { rateLimitedProcedure } from './rateLimitedProcedure.ts';
 import { protectedProcedure, router } from './trpc.ts';
 
+/** `jobs.list`'s input: the shared one plus `errorText` and the operator's `organizationId`. */
+const ListInput = ListJobsInput.extend(JobFilter.pick({ errorText: true, organizationId: true }).shape);
+
 /**
- * `jobs.*`. Every procedure is scoped to the caller's organization (`ctx.scope`), so another
- * organization's job is NOT_FOUND. Subscriptions (`jobs.onStatus`, `jobs.onEvents`) join this
+ * `jobs.*`. Every procedure is scoped to the caller's organization (`ctx.jobScope`), so another
+ * organization's job is NOT_FOUND; an operator's scope is every organization. Subscriptions (`jobs.onStatus`, `jobs.onEvents`) join this
  * router from their own module.
  */
 export const jobsRouter = router({
   ...jobEventProcedures,
+  ...jobOpsProcedures,
 
   enqueue: rateLimitedProcedure.input(EnqueueInput).mutation(({ ctx, input }) => {
     assertMayUseType(ctx.caller, input.type);
     assertMayUseOptions(ctx.caller, input.options);
     assertMayUsePayload(ctx.caller, ctx.deps, input);
-    return enqueueJob(ctx.deps, {
-      type: input.type,
-      payload: input.payload,
-      metadata: metadataOf(ctx.caller, ctx.requestId),
-      options: input.options,
-      idempotencyKey: input.idempotencyKey,
-    });
+    return traceEnqueue(input.type, () =>
+      enqueueJob(ctx.deps, {
+        type: input.type,
+        payload: input.payload,
+        metadata: metadataOf(ctx.caller, ctx.requestId),
+        options: input.options,
+        idempotencyKey: input.idempotencyKey,
+      }),
+    );
   }),
 
-  get: protectedProcedure.input(JobIdInput).query(({ ctx, input }) => getJob(ctx.deps.db, ctx.scope, input.jobId)),
+  get: protectedProcedure.input(JobIdInput).query(({ ctx, input }) => getJob(ctx.deps.db, ctx.jobScope, input.jobId)),
 
-  list: protectedProcedure.input(ListJobsInput).query(({ ctx, input }) => listJobs(ctx.deps.db, ctx.scope, input)),
+  list: protectedProcedure.input(ListInput).query(({ ctx, input }) => {
+    assertMayFilterOrganization(ctx.caller, input.organizationId);
+    return listJobs(ctx.deps.db, ctx.jobScope, input);
+  }),
 
   // Re-running or cancelling a job needs the access enqueueing it needs (a member of the same
   // organization gets FORBIDDEN on an admin-only job; another organization's stays NOT_FOUND).
-  retry: protectedProcedure.input(JobIdInput).mutation(({ ctx, input }) => retryJob(ctx.deps, ctx.scope, input.jobId, (job) => assertMayActOn(ctx.caller, ctx.deps, job))),
+  retry: protectedProcedure.input(JobIdInput).mutation(({ ctx, input }) => retryJob(ctx.deps, ctx.jobScope, input.jobId, (job) => assertMayActOn(ctx.caller, ctx.deps, job))),
 
-  cancel: protectedProcedure.input(JobIdInput).mutation(({ ctx, input }) => cancelJob(ctx.deps, ctx.scope, input.jobId, (job) => assertMayActOn(ctx.caller, ctx.deps, job))),
+  cancel: protectedProcedure.input(JobIdInput).mutation(({ ctx, input }) => cancelJob(ctx.deps, ctx.jobScope, input.jobId, (job) => assertMayActOn(ctx.caller, ctx.deps, job))),
 
   // Creating a schedule spends the same organization budget as an enqueue; its firings do too (recordFiring).
   schedule: rateLimitedProcedure.input(ScheduleInput).mutation(({ ctx, input }) => {

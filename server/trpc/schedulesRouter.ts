@@ -17,11 +17,12 @@ const mayActOn =
 
 const scheduleProcedure = protectedProcedure.input(ScheduleIdInput);
 
-/** `jobs.schedules.*`, scoped to the caller's organization. */
+/** `jobs.schedules.*`, scoped to the caller's organization (every organization for operators). */
 export const schedulesRouter = router({
-  // Admins also see the built-in system schedules (no organization), read-only.
-  list: protectedProcedure.query(({ ctx }) => listSchedules(ctx.deps.db, ctx.scope, { includeSystem: ctx.caller.role === 'admin' })),
-  pause: scheduleProcedure.mutation(({ ctx, input }) => pauseSchedule(ctx.deps, ctx.scope, input.scheduleId, mayActOn(ctx.caller, ctx.deps))),
-  resume: scheduleProcedure.mutation(({ ctx, input }) => resumeSchedule(ctx.deps, ctx.scope, input.scheduleId, mayActOn(ctx.caller, ctx.deps))),
-  delete: scheduleProcedure.mutation(({ ctx, input }) => deleteSchedule(ctx.deps, ctx.scope, input.scheduleId, mayActOn(ctx.caller, ctx.deps))),
+  // Admins also see the built-in system schedules (no organization), read-only; operators see
+  // and act on every schedule, the system ones included.
+  list: protectedProcedure.query(({ ctx }) => listSchedules(ctx.deps.db, ctx.jobScope, { includeSystem: ctx.caller.role === 'admin' })),
+  pause: scheduleProcedure.mutation(({ ctx, input }) => pauseSchedule(ctx.deps, ctx.jobScope, input.scheduleId, mayActOn(ctx.caller, ctx.deps))),
+  resume: scheduleProcedure.mutation(({ ctx, input }) => resumeSchedule(ctx.deps, ctx.jobScope, input.scheduleId, mayActOn(ctx.caller, ctx.deps))),
+  delete: scheduleProcedure.mutation(({ ctx, input }) => deleteSchedule(ctx.deps, ctx.jobScope, input.scheduleId, mayActOn(ctx.caller, ctx.deps))),
 });

@@ -1,4 +1,5 @@
 import type { Caller } from '../auth/token.ts';
+import { jobMetrics } from '../metrics/jobMetrics.ts';
 import { logSecurityEvent, SECURITY_EVENTS } from '../security/securityEvent.ts';
 import type { Context } from './context.ts';
 import { apiError } from './errors.ts';
@@ -24,11 +25,12 @@ export function inSubscriptionSlot<T>(
     }
     throw apiError('TOO_MANY_SUBSCRIPTIONS', `Too many live subscriptions open for ${WHOSE[grant.level]} (at most ${grant.max}); close one first`);
   }
-  if (!grant) return stream();
+  const closed = jobMetrics.subscriptionOpened(); // once-only: the stream's end and the client leaving may both call release
   const { signal } = call;
   const release = () => {
     signal?.removeEventListener('abort', release);
-    grant.release();
+    closed();
+    grant?.release();
   };
   if (signal?.aborted) release();
   else signal?.addEventListener('abort', release, { once: true });

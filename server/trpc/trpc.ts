@@ -4,6 +4,9 @@
  */
 import { initTRPC, TRPCError } from '@trpc/server';
 import { z } from 'zod';
+import { ALL_ORGANIZATIONS, type Scope } from '../jobs/scope.ts';
+import { toError } from '../jobs/errors.ts';
+import { recordOperatorAction } from '../ops/auditLog.ts';
 import { isNotFoundError, reportCrossTenant } from '../security/reportCrossTenant.ts';
 import type { Context } from './context.ts';
 import { inputTransformer } from './inputTransformer.ts';
@@ -52,14 +55,28 @@ const mapDomainErrors = t.middleware(async ({ next }) => {
 export const publicProcedure = t.procedure.use(mapDomainErrors);
 
 /**
- * Needs a valid bearer token; adds `caller` and the caller's tenant `scope`. A NOT_FOUND for an
- * id that exists in another organization is logged as `security.cross_tenant` (the answer stays
- * NOT_FOUND).
+ * Needs a valid bearer token; adds `caller`, the caller's tenant `scope` (its organization) and
+ * `jobScope`, the jobs and schedules it may see and act on: its organization, or every
+ * organization (and the jobs of none) for an operator. A NOT_FOUND for an id that exists in another organization is
+ * logged as `security.cross_tenant` (the answer stays NOT_FOUND). Every mutation an operator
+ * calls, allowed or refused, is written to the audit log (`ops.auditLog`).
  */
 export const protectedProcedure = publicProcedure
   .use(({ ctx, next }) => {
     if (!ctx.caller) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'A valid bearer token is required' });
-    return next({ ctx: { caller: ctx.caller, scope: { organizationId: ctx.caller.organizationId } } });
+    const scope = { organizationId: ctx.caller.organizationId };
+    const jobScope: Scope = ctx.caller.role === 'operator' ? ALL_ORGANIZATIONS : scope;
+    return next({ ctx: { caller: ctx.caller, scope, jobScope } });
+  })
+  .use(async ({ ctx, next, path, type, getRawInput }) => {
+    const result = await next();
+    if (ctx.caller.role !== 'operator' || type !== 'mutation') return result;
+    const input = await getRawInput().catch(() => undefined);
+    const outcome = result.ok ? 'ok' : (jobwireCodeOf(result.error) ?? result.error.code);
+    await recordOperatorAction(ctx.deps.db, { caller: ctx.caller, action: path, input, result: result.ok ? result.data : undefined, outcome, requestId: ctx.requestId }).catch((error: unknown) =>
+      ctx.log.error({ err: toError(error), path }, '[ops] Failed to write the operator audit log'),
+    );
+    return result;
   })
   .use(async ({ ctx, next, path, getRawInput }) => {
     const result = await next();
@@ -74,5 +91,17 @@ export const protectedProcedure = publicProcedure
 /** Needs an admin token. */
 export const adminProcedure = protectedProcedure.use(({ ctx, next }) => {
   if (ctx.caller.role !== 'admin') throw new TRPCError({ code: 'FORBIDDEN', message: 'Admin role required' });
+  return next();
+});
+
+/** Needs an admin (its organization) or an operator (every organization) token. */
+export const staffProcedure = protectedProcedure.use(({ ctx, next }) => {
+  if (ctx.caller.role !== 'admin' && ctx.caller.role !== 'operator') throw new TRPCError({ code: 'FORBIDDEN', message: 'Admin or operator role required' });
+  return next();
+});
+
+/** Needs an operator token. */
+export const operatorProcedure = protectedProcedure.use(({ ctx, next }) => {
+  if (ctx.caller.role !== 'operator') throw new TRPCError({ code: 'FORBIDDEN', message: 'Operator role required' });
   return next();
 });

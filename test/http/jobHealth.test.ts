@@ -1,4 +1,5 @@
 /** `GET /api/admin/job-health`: the seed's monitoring endpoint ("Monitoring and Alerting"). */
+// The seed's fields are matched exactly; `causes` and `signals` (issue 11) are test/ops/health.test.ts's.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signToken } from '../../server/auth/token.ts';
 import type { JobHealth } from '../../server/jobs/jobHealth.ts';
@@ -30,7 +31,7 @@ const admin = (organizationId: number) => t.token({ organizationId, role: 'admin
 
 describe('GET /api/admin/job-health', () => {
   it("gives an admin its organization's last hour: unhealthy at 5 % failed", async () => {
-    expect(await health(await admin(501))).toEqual({
+    expect(await health(await admin(501))).toMatchObject({
       status: 200,
       body: {
         stats: [
@@ -45,7 +46,7 @@ describe('GET /api/admin/job-health', () => {
   });
 
   it('counts no other organization’s jobs: healthy below 5 %', async () => {
-    expect(await health(await admin(502))).toEqual({
+    expect(await health(await admin(502))).toMatchObject({
       status: 200,
       body: {
         stats: [
@@ -61,14 +62,14 @@ describe('GET /api/admin/job-health', () => {
   });
 
   it('calls an hour without jobs healthy', async () => {
-    expect(await health(await admin(503))).toEqual({ status: 200, body: { stats: [], failureRate: 0, totalJobs: 0, health: 'healthy' } });
+    expect(await health(await admin(503))).toMatchObject({ status: 200, body: { stats: [], failureRate: 0, totalJobs: 0, health: 'healthy' } });
   });
 
   it('gives an operator every organization', async () => {
     const operator = await signToken({ userId: '9', organizationId: 503, role: 'operator' }, TEST_AUTH_SECRET);
     const { status, body } = await health(operator);
     expect(status).toBe(200);
-    expect(body).toEqual({
+    expect(body).toMatchObject({
       stats: [
         { status: 'completed', count: 116 },
         { status: 'failed', count: 2 },

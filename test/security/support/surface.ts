@@ -138,6 +138,28 @@ export const PROCEDURES: Record<string, ProcedureCase> = {
     valid: { webhookEventId: UNKNOWN_JOB_ID },
     target: { kind: 'webhookEvent', input: (webhookEventId: string) => ({ webhookEventId }) },
     invalid: [['an id that is not a uuid', { webhookEventId: 'x' }]] },
+  // Operations (issue 11).
+  'jobs.runNow': { type: 'mutation', access: 'member', valid: { jobId: UNKNOWN_JOB_ID }, target: jobTarget, invalid: jobIdCases },
+  'jobs.replay': { type: 'mutation', access: 'member', valid: { jobId: UNKNOWN_JOB_ID }, target: jobTarget, invalid: [...jobIdCases, ['a payload with a NUL character', { jobId: UNKNOWN_JOB_ID, payload: { to: 'a\u0000b' } }]] },
+  'jobs.replays': { type: 'query', access: 'member', valid: { jobId: UNKNOWN_JOB_ID }, target: jobTarget, invalid: jobIdCases },
+  'jobs.bulkRetry': { type: 'mutation', access: 'admin', valid: { dryRun: true }, invalid: [
+      ['an unknown status', { status: 'exploded' }],
+      ['a 201-character errorText', { errorText: 'e'.repeat(201) }],
+      ['organizationId 0', { organizationId: 0 }],
+      ['a dryRun that is not a boolean', { dryRun: 'yes' }],
+    ] },
+  'jobs.bulkCancel': { type: 'mutation', access: 'admin', valid: { dryRun: true }, invalid: [
+      ['an unknown status', { status: 'exploded' }],
+      ['a 201-character errorText', { errorText: 'e'.repeat(201) }],
+      ['organizationId 0', { organizationId: 0 }],
+      ['a dryRun that is not a boolean', { dryRun: 'yes' }],
+    ] },
+  'jobs.bulkOperation': { type: 'query', access: 'admin', valid: { operationId: UNKNOWN_JOB_ID }, invalid: [['an operationId that is not a uuid', { operationId: 'x' }]] },
+  'jobs.bulkOperationItems': { type: 'query', access: 'admin', valid: { operationId: UNKNOWN_JOB_ID }, invalid: [['limit 1001', { operationId: UNKNOWN_JOB_ID, limit: 1001 }]] },
+  // Operators only: admins are refused before the input is read, so no invalid cases here (test/ops covers them).
+  'ops.auditLog': { type: 'query', access: 'admin', valid: {}, invalid: [] },
+  'ops.failureGroups': { type: 'query', access: 'admin', valid: {}, invalid: [['limit 201', { limit: 201 }], ['an unknown type', { type: 'mine-bitcoin' }]] },
+  'ops.health': { type: 'query', access: 'admin', valid: undefined, invalid: [] },
 };
 
 export interface HttpRoute {

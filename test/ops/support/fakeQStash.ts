@@ -1,0 +1,47 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface FakePublish {
+  destination: string;
+  headers: IncomingHttpHeaders;
+  body: unknown;
+  messageId: string;
+}
+
+/**
+ * QStash cloud as far as publishing goes: accepts publishes and cancels, records them, and
+ * delivers nothing. Lets a test hand 10,000 jobs to "the broker" without running 10,000 handlers.
+ */
+export async function startFakeQStash() {
+  const published: FakePublish[] = [];
+  const cancelled: string[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const url = req.url ?? '';
+      if (req.method === 'POST' && url.startsWith('/v2/publish/')) {
+        const messageId = `msg_${randomUUID()}`;
+        published.push({ destination: decodeURIComponent(url.slice('/v2/publish/'.length)), headers: req.headers, body: JSON.parse(Buffer.concat(chunks).toString('utf8')), messageId });
+        res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify({ messageId }));
+      } else if (req.method === 'DELETE' && url.startsWith('/v2/messages/')) {
+        cancelled.push(decodeURIComponent(url.slice('/v2/messages/'.length)));
+        res.writeHead(202).end();
+      } else {
+        res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'not found' }));
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo; // listening on TCP
+  return {
+    url: `http://127.0.0.1:${port}`,
+    published,
+    cancelled,
+    qstashConfig() {
+      return { baseUrl: `http://127.0.0.1:${port}`, token: 'fake-token', signingKeys: { current: 'sig_fake_current', next: 'sig_fake_next' } };
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
