@@ -5,6 +5,8 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
 import postgres from 'postgres';
+import { isDatabaseUnavailable } from '../jobs/errors.ts';
+import { stallGuardedSockets } from './stallGuard.ts';
 import * as billingSchema from './billingSchema.ts';
 import * as filesSchema from './filesSchema.ts';
 import * as coreSchema from './schema.ts';
@@ -46,10 +48,25 @@ export interface OpenDatabaseOptions {
   maxConnections?: number;
   /** An existing PGlite instance to share (the embedded broker and the app use one). */
   pglite?: PGlite;
+  /**
+   * Postgres driver: a connection that wrote and heard nothing back for this long is cut and
+   * reconnected (a half-open path to the server). Default 15 s.
+   */
+  stallTimeoutMs?: number;
 }
 
+/**
+ * How the postgres driver rides out a failover (reliability.md; README "Guarantees"): reconnects
+ * back off to at most 2 s, a connection attempt gives up after 10 s, a stalled connection is cut
+ * (`stallTimeoutMs`), and the server ends a session left idle inside a transaction for 15 s, so a
+ * client that vanished mid-transaction (its connection cut, half-open) cannot hold row locks.
+ */
+const RECONNECT_BACKOFF_S = (attempt: number) => Math.min(2, 0.05 * 2 ** attempt);
+const CONNECT_TIMEOUT_S = 10;
+const IDLE_IN_TRANSACTION_MS = 15_000;
+
 export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<Database> {
-  if (options.url) return openPostgres(options.url, options.maxConnections ?? 10);
+  if (options.url) return openPostgres(options.url, options.maxConnections ?? 10, options.stallTimeoutMs ?? 15_000);
   const pg = options.pglite ?? (await createPglite(options.dataDir));
   return {
     db: drizzlePglite(pg, { schema }) as unknown as Db, // both drivers implement PgDatabase; only the HKT differs
@@ -72,8 +89,16 @@ export async function createPglite(dataDir?: string): Promise<PGlite> {
   return pg;
 }
 
-function openPostgres(url: string, max: number): Database {
-  const client = postgres(url, { max, onnotice: () => {}, connection: { application_name: 'jobwire' } });
+function openPostgres(url: string, max: number, stallTimeoutMs: number): Database {
+  const client = postgres(url, {
+    max,
+    onnotice: () => {},
+    backoff: RECONNECT_BACKOFF_S,
+    connect_timeout: CONNECT_TIMEOUT_S,
+    // The driver supports a socket factory; its typings do not list it.
+    ...({ socket: stallGuardedSockets(stallTimeoutMs) } as object),
+    connection: { application_name: 'jobwire', idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_MS },
+  });
   return {
     db: drizzlePostgres(client, { schema }) as unknown as Db, // see above
     driver: 'postgres',
@@ -99,4 +124,24 @@ export async function queryRows<T = Record<string, unknown>>(db: DbOrTx, query: 
   // postgres-js returns an array of rows; PGlite returns { rows }.
   if (Array.isArray(result)) return result as T[];
   return (result as { rows: T[] }).rows;
+}
+
+const CONNECT_FAILURE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/**
+ * Whether a start-up step failed because the database cannot be reached yet (refused, reset,
+ * terminated, starting up, not resolvable yet): worth retrying, unlike a wrong password or a
+ * missing database.
+ */
+export function isDatabaseUnreachable(error: unknown): boolean {
+  if (isDatabaseUnavailable(error)) return true;
+  let current: unknown = error;
+  for (let depth = 0; depth < 6 && typeof current === 'object' && current !== null; depth++) {
+    const { code, errors } = current as { code?: unknown; errors?: unknown };
+    if (typeof code === 'string' && CONNECT_FAILURE_CODES.has(code)) return true;
+    // net's happy-eyeballs connect reports every address it tried in an AggregateError.
+    if (Array.isArray(errors) && errors.some(isDatabaseUnreachable)) return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
 }

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, readFile, readdir, rename, writeFile } from 'node:fs/promises';
+import { access, link, mkdir, readFile, readdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../logger.ts';
 import { recipientDomain, type EmailMessage, type EmailSender } from './emailSender.ts';
@@ -46,14 +46,14 @@ export function createDevMailbox(options: DevMailboxOptions): DevMailbox {
   const keysDir = join(dir, 'idempotency');
   // Strictly increasing, so two messages stored in the same millisecond still sort in send order.
   let lastStamp = 0;
-  // Sends are stored one at a time so two concurrent sends with one key cannot both miss the
-  // other's key file (a redelivered job can overlap the first delivery).
-  let queue: Promise<unknown> = Promise.resolve();
+  // Concurrent sends with one key share one store (a redelivered job can overlap its first
+  // delivery); sends with different keys run side by side.
+  const storing = new Map<string, Promise<{ id: string }>>();
 
-  /** The message already stored under `key`, if it is still within the window. */
+  /** The key's record, if it is still within the window. */
   async function claimed(keyFile: string): Promise<KeyRecord | undefined> {
     try {
-      const record = JSON.parse(await readFile(keyFile, 'utf8')) as KeyRecord; // written by store() below
+      const record = JSON.parse(await readFile(keyFile, 'utf8')) as KeyRecord; // written by claim() below
       return Date.now() - Date.parse(record.storedAt) < IDEMPOTENCY_WINDOW_MS ? record : undefined;
     } catch (error) {
       if (isNotFound(error)) return undefined;
@@ -61,27 +61,50 @@ export function createDevMailbox(options: DevMailboxOptions): DevMailbox {
     }
   }
 
-  async function store(message: EmailMessage): Promise<{ id: string }> {
-    await mkdir(keysDir, { recursive: true });
-    const keyFile = join(keysDir, `${createHash('sha256').update(message.idempotencyKey).digest('hex')}.json`);
+  /**
+   * Writes the key's record, naming the message's id and file, before the message exists: a crash
+   * after this point completes that same message on the next send, never a second one. Atomic
+   * (written aside, then linked into place, which fails if another process got there first).
+   */
+  async function claim(keyFile: string): Promise<{ record: KeyRecord; fresh: boolean }> {
     const existing = await claimed(keyFile);
-    if (existing) {
-      logger?.info({ mailId: existing.id, file: existing.file }, '[email] Duplicate idempotency key, kept the stored message');
-      return { id: existing.id };
-    }
-
+    if (existing) return { record: existing, fresh: false };
     lastStamp = Math.max(Date.now(), lastStamp + 1);
     const id = randomUUID();
-    const file = `${fileStamp(lastStamp)}_${id}.json`;
-    const mail: StoredMail = { id, storedAt: new Date(lastStamp).toISOString(), ...message };
-    // Write then rename, so list() never reads a half-written message.
-    const tmp = join(dir, `.${file}.tmp`);
+    const record: KeyRecord = { id, file: `${fileStamp(lastStamp)}_${id}.json`, storedAt: new Date(lastStamp).toISOString() };
+    const tmp = `${keyFile}.${id}.tmp`;
+    await writeFile(tmp, JSON.stringify(record));
+    try {
+      await link(tmp, keyFile);
+    } catch (error) {
+      if (!(error instanceof Error && 'code' in error && error.code === 'EEXIST')) throw error;
+      // Another process claimed the key meanwhile, or an expired record is in the way.
+      const other = await claimed(keyFile);
+      if (other) return { record: other, fresh: false };
+      await rename(tmp, keyFile);
+      return { record, fresh: true };
+    } finally {
+      await unlink(tmp).catch(() => undefined);
+    }
+    return { record, fresh: true };
+  }
+
+  async function store(message: EmailMessage, keyHash: string): Promise<{ id: string }> {
+    await mkdir(keysDir, { recursive: true });
+    const { record, fresh } = await claim(join(keysDir, `${keyHash}.json`));
+    const path = join(dir, record.file);
+    if (!fresh && (await exists(path))) {
+      logger?.info({ mailId: record.id, file: record.file }, '[email] Duplicate idempotency key, kept the stored message');
+      return { id: record.id };
+    }
+    const mail: StoredMail = { id: record.id, storedAt: record.storedAt, ...message };
+    // Write then rename, so list() never reads a half-written message; the name comes from the
+    // record, so completing a crashed send replaces nothing and adds nothing.
+    const tmp = join(dir, `.${record.file}.${randomUUID()}.tmp`);
     await writeFile(tmp, `${JSON.stringify(mail, null, 2)}\n`);
-    await rename(tmp, join(dir, file));
-    const record: KeyRecord = { id, file, storedAt: mail.storedAt };
-    await writeFile(keyFile, JSON.stringify(record));
-    logger?.info({ mailId: id, file: join(dir, file), recipientDomain: recipientDomain(message.to) }, '[email] Stored in dev mailbox');
-    return { id };
+    await rename(tmp, path);
+    logger?.info({ mailId: record.id, file: path, recipientDomain: recipientDomain(message.to) }, '[email] Stored in dev mailbox');
+    return { id: record.id };
   }
 
   async function list(): Promise<StoredMail[]> {
@@ -105,9 +128,22 @@ export function createDevMailbox(options: DevMailboxOptions): DevMailbox {
     },
     async send(message, { signal } = {}) {
       signal?.throwIfAborted();
-      const stored = queue.then(() => store(message));
-      queue = stored.catch(() => undefined);
+      const keyHash = createHash('sha256').update(message.idempotencyKey).digest('hex');
+      const running = storing.get(keyHash);
+      if (running) return running;
+      const stored = store(message, keyHash).finally(() => storing.delete(keyHash));
+      storing.set(keyHash, stored);
       return stored;
     },
   };
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch (error) {
+    if (isNotFound(error)) return false;
+    throw error;
+  }
 }

@@ -1,6 +1,7 @@
 import { and, eq, inArray, lt, or, sql } from 'drizzle-orm';
 import type { Db } from '../db/database.ts';
 import { jobExecutions, type JobRow } from '../db/schema.ts';
+import { LEASE_MS } from './attempts.ts';
 import { transition } from './transition.ts';
 
 /** Time past a handler's limit before its lease lapses and another delivery may take over. */
@@ -10,7 +11,8 @@ export const LEASE_GRACE_MS = 5_000;
  * Takes the job for one attempt: pending or retrying, or processing under a lapsed lease with
  * attempts left (the attempt that held it crashed, which counts as a failed attempt; a lapsed
  * last attempt is the sweeper's to fail). At most one attempt holds a live lease; `token`
- * fences its settle statements.
+ * fences its settle statements. The lease is short (`LEASE_MS`, at most the handler's limit plus
+ * grace) and renewed while the attempt runs (attempts.ts), so a dead process frees its jobs quickly.
  */
 export async function claimJob(db: Db, jobId: string, token: string): Promise<JobRow | undefined> {
   const t = jobExecutions;
@@ -21,7 +23,7 @@ export async function claimJob(db: Db, jobId: string, token: string): Promise<Jo
         status: 'processing',
         retryCount: sql`CASE WHEN ${t.status} = 'processing' THEN ${t.retryCount} + 1 ELSE ${t.retryCount} END`,
         attemptToken: token,
-        leaseUntil: sql`now() + (${t.timeoutMs} + ${LEASE_GRACE_MS}) * interval '1 millisecond'`,
+        leaseUntil: sql`now() + least(${t.timeoutMs} + ${LEASE_GRACE_MS}, ${LEASE_MS}) * interval '1 millisecond'`,
         startedAt: sql`coalesce(${t.startedAt}, now())`,
         nextAttemptAt: null,
         progress: null,

@@ -10,6 +10,7 @@ import { publishJob } from './publishJob.ts';
 import { recordEvent } from './recordEvent.ts';
 import { idempotencyKeyOf, parseMetadata } from './parseMetadata.ts';
 import { callbackRefusal, checkCallbackUrl } from '../security/checkCallbackUrl.ts';
+import { jobMetrics } from '../metrics/jobMetrics.ts';
 
 export interface EnqueueJobInput {
   type: string;
@@ -89,6 +90,7 @@ export async function enqueueJob(deps: JobsDeps, input: EnqueueJobInput, tx?: Db
 
   if (deduplicated) return duplicate(deps, row, type);
   deps.log.info({ jobId: row.id, type }, '[jobs] Job enqueued successfully');
+  jobMetrics.enqueued(type);
   if (!tx) await publishJob(deps, row);
   return { jobId: row.id, deduplicated };
 }

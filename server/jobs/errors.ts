@@ -1,4 +1,5 @@
 import type { ErrorCode } from '../../shared/errors.ts';
+import { DrizzleQueryError } from 'drizzle-orm';
 import { withoutQueryParams } from '../db/withoutQueryParams.ts';
 
 export interface ValidationIssue {
@@ -82,4 +83,35 @@ export function toError(value: unknown): Error {
 export function toStoredError(value: unknown): { name: string; message: string } {
   const error = toError(withoutQueryParams(value));
   return { name: error.name, message: error.message.slice(0, 2000) };
+}
+
+/**
+ * SQLSTATEs of a database that is away or restarting (class 08 connection exceptions, 57P01–03
+ * shutdown / cannot connect now, 53300 too many connections) and postgres.js's own connection
+ * codes: a failure of the infrastructure, not of the statement or of the handler that ran it.
+ */
+const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300']);
+const DRIVER_CONNECTION_CODES = new Set(['CONNECTION_CLOSED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT', 'CONNECTION_ENDED', 'CONNECTION_STALLED']);
+const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+
+/**
+ * Whether `error` says the database could not be reached (connection refused, reset, terminated,
+ * stalled), as opposed to a statement that failed. A socket error counts only when the driver
+ * reported it for a query (drizzle's `DrizzleQueryError` around it), so a handler whose own HTTP
+ * call was reset is still the handler's failure.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  let current: unknown = error;
+  let viaQuery = false;
+  for (let depth = 0; depth < 6 && typeof current === 'object' && current !== null; depth++) {
+    const { name, code } = current as { name?: unknown; code?: unknown };
+    if (typeof code === 'string') {
+      if (DRIVER_CONNECTION_CODES.has(code)) return true;
+      if ((name === 'PostgresError' || viaQuery) && (code.startsWith('08') || UNAVAILABLE_SQLSTATES.has(code))) return true;
+      if (viaQuery && SOCKET_CODES.has(code)) return true;
+    }
+    if (current instanceof DrizzleQueryError) viaQuery = true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
 }

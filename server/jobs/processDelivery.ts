@@ -2,12 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { jobTypeConfig, type AvailableJobType } from '../../shared/catalogue.ts';
 import { BaseJob, JobMetadata, ScheduledFiring } from '../../shared/jobApi.ts';
 import type { JobRow } from '../db/schema.ts';
+import { attemptsOf } from './attempts.ts';
 import { claimJob, readJobRow } from './claimJob.ts';
 import { qstashBackoff, type JobsDeps } from './deps.ts';
-import { isNonRetryable, JobValidationError, toError, toStoredError } from './errors.ts';
+import { isDatabaseUnavailable, isNonRetryable, JobValidationError, toError, toStoredError } from './errors.ts';
 import type { HandlerContext, JobHandler } from './handlers.ts';
 import { recordFiring } from './recordFiring.ts';
-import { completeJob, failAttempt, reportProgress } from './settleJob.ts';
+import { completeJob, failAttempt, releaseAttempt, reportProgress } from './settleJob.ts';
+import { jobMetrics } from '../metrics/jobMetrics.ts';
+import { traceHandler } from '../tracing/jobTracing.ts';
 
 /** What a verified delivery came to; the worker route maps each kind to an HTTP status. */
 export type DeliveryOutcome =
@@ -41,33 +44,120 @@ export async function processDelivery<T extends AvailableJobType>(
   handler: JobHandler<T>,
   delivery: Delivery & { type: T },
 ): Promise<DeliveryOutcome> {
-  const jobId = await resolveJobId(deps, delivery);
+  // Our own statements failing (database away, connection reset) say nothing about the job:
+  // the broker comes back soon, and the job's attempts are untouched.
+  const jobId = await resolveJobId(deps, delivery).catch((error: unknown) => unavailable(deps, error));
   if (typeof jobId !== 'string') return jobId;
   const log = deps.log.child({ jobId, jobType: delivery.type, messageId: delivery.messageId, retried: delivery.retried });
 
+  const attempts = attemptsOf(deps.db, deps.log);
+  // A redelivery while this process still runs or settles the job: no statement needed to know it is busy.
+  if (attempts.holds(jobId)) return { kind: 'busy', jobId, retryAfterMs: BUSY_RETRY_MS };
   const token = randomUUID();
-  const row = await claimJob(deps.db, jobId, token);
-  if (!row) return unclaimed(deps, jobId, delivery.retried);
-  if (row.type !== delivery.type) {
-    return settleFailure(deps, row, token, new JobValidationError(`Job ${jobId} is ${row.type}, delivered to ${delivery.type}`), log);
-  }
-
-  const parsed = jobTypeConfig(delivery.type).payload.safeParse(row.payload);
-  if (!parsed.success) return settleFailure(deps, row, token, new JobValidationError('Stored payload no longer matches its schema', parsed.error.issues), log);
-
-  log.info({ type: row.type, attempt: row.retryCount + 1 }, '[jobs] Processing job'); // jobId is bound on `log`
+  const end = attempts.begin(jobId, token);
+  let settling = false;
   try {
-    const result = await runWithTimeout(row, (signal) => handler(parsed.data as never, context(deps, row, parsed.data, { token, signal, log }) as HandlerContext<T>));
-    const done = await completeJob(deps.db, jobId, token, result);
-    if (!done) {
-      log.warn('[jobs] Attempt finished after losing its lease; result discarded');
-      return { kind: 'duplicate', jobId, status: 'stale' };
+    const row = await claimWithRetry(deps, jobId, token);
+    if (!row) return await unclaimed(deps, jobId, delivery.retried);
+    if (row.type !== delivery.type) {
+      return await settleFailure(deps, row, token, new JobValidationError(`Job ${jobId} is ${row.type}, delivered to ${delivery.type}`), log, delivery);
     }
-    log.info({ type: row.type, durationMs: Date.now() - row.updatedAt.getTime() }, '[jobs] Job processed successfully');
-    return { kind: 'completed', jobId };
+    const parsed = jobTypeConfig(delivery.type).payload.safeParse(row.payload);
+    if (!parsed.success) return await settleFailure(deps, row, token, new JobValidationError('Stored payload no longer matches its schema', parsed.error.issues), log, delivery);
+
+    log.info({ type: row.type, attempt: row.retryCount + 1 }, '[jobs] Processing job'); // jobId is bound on `log`
+    jobMetrics.started(row);
+    let outcome: Promise<DeliveryOutcome>;
+    try {
+      const result = await traceHandler(row, () => runWithTimeout(row, (signal) => handler(parsed.data as never, context(deps, row, parsed.data, { token, signal, log }) as HandlerContext<T>)));
+      outcome = settleSuccess(deps, row, token, result, log);
+    } catch (error) {
+      outcome = settleFailure(deps, row, token, error, log, delivery);
+    }
+    // The handler ran; from here only its settle is retried, never the handler. A settle that
+    // outlasts SETTLE_ANSWER_MS goes on in the background (the attempt stays registered, so a
+    // redelivery is answered busy) and the broker is asked to come back.
+    settling = true;
+    outcome.finally(end).catch(() => undefined);
+    return await Promise.race([outcome, sleep(SETTLE_ANSWER_MS).then((): DeliveryOutcome => ({ kind: 'busy', jobId, retryAfterMs: BUSY_RETRY_MS }))]);
   } catch (error) {
-    return settleFailure(deps, row, token, error, log);
+    return unavailable(deps, error, jobId);
+  } finally {
+    if (!settling) end();
   }
+}
+
+/** Retry-After for a delivery that met a busy job or an unavailable database. */
+const BUSY_RETRY_MS = 1_000;
+/** How long a delivery's answer waits for its settle before the settle goes on in the background. */
+const SETTLE_ANSWER_MS = 5_000;
+/** Retries of one of our statements (claim, settle) within a delivery, backing off to 1 s. */
+const STATEMENT_RETRIES = 6;
+/** How long a settle is retried before the attempt is abandoned to its lease (the job runs again). */
+const SETTLE_PATIENCE_MS = 10 * 60_000;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const retryDelay = (attempt: number) => Math.min(1_000, 50 * 2 ** attempt);
+
+function unavailable(deps: JobsDeps, error: unknown, jobId?: string): DeliveryOutcome {
+  deps.log.warn({ jobId, err: toError(error) }, '[jobs] Database unavailable during delivery; the broker retries it');
+  return { kind: 'busy', jobId: jobId ?? '', retryAfterMs: BUSY_RETRY_MS };
+}
+
+/**
+ * The claim, retried while the database is away. A claim whose COMMIT was sent but not answered
+ * may have taken the job: our token on the row says so, and then the attempt is ours.
+ */
+async function claimWithRetry(deps: JobsDeps, jobId: string, token: string): Promise<JobRow | undefined> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const row = await claimJob(deps.db, jobId, token);
+      if (row || attempt === 0) return row;
+      // After an unanswered try, nothing to claim may mean that try took it.
+      const now = await readJobRow(deps.db, jobId);
+      return now?.attemptToken === token ? now : undefined;
+    } catch (error) {
+      const row = await readJobRow(deps.db, jobId).catch(() => undefined);
+      if (row?.attemptToken === token) return row;
+      if (attempt >= STATEMENT_RETRIES) throw error;
+      await sleep(retryDelay(attempt));
+    }
+  }
+}
+
+/**
+ * Runs a settle statement until it gets an answer. Nothing matched after an unanswered attempt
+ * that did commit reads as "already settled": `recheck` reads the row to tell.
+ */
+async function settleWithRetry(deps: JobsDeps, settle: () => Promise<JobRow | undefined>, recheck: () => Promise<JobRow | undefined>): Promise<JobRow | undefined> {
+  const deadline = Date.now() + SETTLE_PATIENCE_MS;
+  let unanswered = false;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const row = await settle();
+      return row ?? (unanswered ? await recheck() : undefined);
+    } catch (error) {
+      unanswered = true;
+      if (Date.now() > deadline) throw error;
+      if (attempt === 2) deps.log.warn({ err: toError(error) }, '[jobs] Settling the attempt failed; retrying the settle (not the handler)');
+      await sleep(retryDelay(attempt));
+    }
+  }
+}
+
+async function settleSuccess(deps: JobsDeps, row: JobRow, token: string, result: unknown, log: JobsDeps['log']): Promise<DeliveryOutcome> {
+  const done = await settleWithRetry(
+    deps,
+    () => completeJob(deps.db, row.id, token, result),
+    async () => ((await readJobRow(deps.db, row.id))?.status === 'completed' ? row : undefined),
+  );
+  if (!done) {
+    log.warn('[jobs] Attempt finished after losing its lease; result discarded');
+    return { kind: 'duplicate', jobId: row.id, status: 'stale' };
+  }
+  log.info({ type: row.type, durationMs: Date.now() - row.updatedAt.getTime() }, '[jobs] Job processed successfully');
+  jobMetrics.settled(row, 'completed');
+  return { kind: 'completed', jobId: row.id };
 }
 
 /** The job id a delivery names: from the envelope, or a schedule firing turned into its job. */
@@ -100,19 +190,39 @@ async function settleFailure(
   token: string,
   error: unknown,
   log: JobsDeps['log'],
-  forcePermanent = false,
+  delivery: Pick<Delivery, 'retried'>,
 ): Promise<DeliveryOutcome> {
-  const permanent = forcePermanent || isNonRetryable(error);
+  if (isDatabaseUnavailable(error)) {
+    // The handler failed because the database was away: give the job back without counting the
+    // attempt. When the broker has no retries left for this message, the sweeper publishes a new one.
+    const released = await settleWithRetry(
+      deps,
+      () => releaseAttempt(deps.db, { jobId: row.id, token, nextAttemptAt: new Date(Date.now() + BUSY_RETRY_MS), republish: delivery.retried >= row.maxRetries }),
+      () => readJobRow(deps.db, row.id),
+    );
+    log.warn({ type: row.type, err: toError(error), released: released !== undefined }, '[jobs] Database unavailable during the attempt; retrying without counting it');
+    return { kind: 'busy', jobId: row.id, retryAfterMs: BUSY_RETRY_MS };
+  }
+  const permanent = isNonRetryable(error);
   const retryAfterMs = Math.round((deps.backoff ?? qstashBackoff)(row.retryCount + 1));
-  const settled = await failAttempt(deps.db, {
-    jobId: row.id,
-    token,
-    error: toStoredError(error),
-    permanent,
-    nextAttemptAt: new Date(Date.now() + retryAfterMs),
-  });
+  const settled = await settleWithRetry(
+    deps,
+    () =>
+      failAttempt(deps.db, {
+        jobId: row.id,
+        token,
+        error: toStoredError(error),
+        permanent,
+        nextAttemptAt: new Date(Date.now() + retryAfterMs),
+      }),
+    async () => {
+      const now = await readJobRow(deps.db, row.id);
+      return now && (now.status === 'failed' || now.status === 'retrying') ? now : undefined;
+    },
+  );
   if (!settled) return { kind: 'duplicate', jobId: row.id, status: 'stale' };
   const failure = { type: row.type, error: toStoredError(error).message, err: toError(error), retryCount: settled.retryCount };
+  jobMetrics.settled(row, settled.status === 'failed' ? 'failed' : 'retried');
   if (settled.status === 'failed') {
     log.error({ ...failure, willRetry: false }, '[jobs] Job processing failed');
     return { kind: 'failed', jobId: row.id, reason: toStoredError(error).message };

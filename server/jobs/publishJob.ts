@@ -1,9 +1,11 @@
 import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { BaseJobMetadata, JobOptions } from '../../shared/jobApi.ts';
 import { jobExecutions, type JobRow } from '../db/schema.ts';
+import { brokerReachability } from './brokerReachability.ts';
 import type { JobsDeps, PublishRequest } from './deps.ts';
 import { JobValidationError, toError, toStoredError } from './errors.ts';
 import { transition } from './transition.ts';
+import { tracePublish } from '../tracing/jobTracing.ts';
 
 const PublishOptions = JobOptions.pick({ callback: true, failureCallback: true, headers: true });
 
@@ -44,8 +46,11 @@ export async function publishJob(deps: JobsDeps, row: JobRow, opts: { force?: bo
     await failUnpublishable(deps, row, error);
     return false;
   }
+  let published = false;
   try {
-    const { messageId } = await deps.publisher.publish(request);
+    const { messageId } = await tracePublish(request, (traced) => deps.publisher.publish(traced));
+    published = true;
+    brokerReachability(deps.publisher).note(true);
     await deps.db
       .update(jobExecutions)
       .set({ messageId, publishedAt: sql`now()` })
@@ -59,6 +64,7 @@ export async function publishJob(deps: JobsDeps, row: JobRow, opts: { force?: bo
       await failUnpublishable(deps, row, error);
       return false;
     }
+    if (!published) brokerReachability(deps.publisher).note(false);
     log.warn({ err: toError(error) }, '[jobs] Failed to publish job; the sweeper will retry');
     return false;
   }

@@ -53,6 +53,36 @@ export async function failAttempt(
   });
 }
 
+/**
+ * Gives the job back without counting the attempt: the handler failed because the database was
+ * away, which says nothing about the job. `retrying` again at `nextAttemptAt`, same retry count;
+ * with `republish` the row is also left for the sweeper to publish afresh (the broker's message
+ * has no retries left).
+ */
+export async function releaseAttempt(
+  db: Db,
+  input: { jobId: string; token: string; nextAttemptAt: Date; republish: boolean },
+): Promise<JobRow | undefined> {
+  const t = jobExecutions;
+  return transition(
+    db,
+    async (tx) => {
+      const [row] = await tx
+        .update(t)
+        .set({
+          ...released,
+          status: 'retrying',
+          nextAttemptAt: sql`${input.nextAttemptAt.toISOString()}::timestamptz`,
+          ...(input.republish ? { publishedAt: null, publishGeneration: sql`${t.publishGeneration} + 1` } : {}),
+        })
+        .where(heldBy(input.jobId, input.token))
+        .returning();
+      return row;
+    },
+    'database unavailable during the attempt; not counted',
+  );
+}
+
 /** Persists a handler's progress report; emitted as an event like any other change. */
 export async function reportProgress(
   db: Db,

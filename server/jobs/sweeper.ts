@@ -1,5 +1,6 @@
 import { and, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
-import { jobExecutions } from '../db/schema.ts';
+import { jobExecutions, type JobRow } from '../db/schema.ts';
+import { brokerReachability } from './brokerReachability.ts';
 import type { JobsDeps } from './deps.ts';
 import { toError } from './errors.ts';
 import { publishJob } from './publishJob.ts';
@@ -13,14 +14,20 @@ export interface SweeperOptions {
   publishGraceMs?: number;
   /** How long past its due time a published job may go undelivered before it is republished. Default 5 min. */
   overdueMs?: number;
-  /** Rows per step per sweep. Default 100. */
+  /** Rows per statement; a sweep takes batch after batch until none is left. Default 100. */
   batchSize?: number;
+  /** Publishes in flight at once while draining. Default 16. */
+  publishConcurrency?: number;
+  /** While the broker is unreachable, how often the sweeper tries it again. Default 1 s. */
+  probeIntervalMs?: number;
 }
 
 export interface SweepResult {
   leasesExpired: number;
   rearmed: number;
   published: number;
+  /** A publish failed: the broker is unreachable, the rest waits for the next pass. */
+  brokerUnreachable: boolean;
 }
 
 const t = jobExecutions;
@@ -47,32 +54,85 @@ export async function sweepOnce(deps: JobsDeps, options: SweeperOptions = {}): P
     )
     .returning({ id: t.id });
 
-  // Unpublished rows: enqueue's publish failed, or a retry the sweeper just re-armed (those
-  // need no grace: enqueue never leaves a retrying row unpublished). Take the rows by stamping published_at first (no transaction held across HTTP: the
-  // embedded broker may share this database); a failed publish clears the stamp again.
-  const due = await deps.db
+  // A row the sweeper took (published_at stamped, message_id cleared) whose publish was never
+  // confirmed: the process died or lost the database between the stamp and the confirmation.
+  // Publishing it again is safe: the broker deduplicates one generation.
+  await deps.db
     .update(t)
-    .set({ publishedAt: sql`now()` })
-    .where(
-      inArray(
-        t.id,
-        deps.db
-          .select({ id: t.id })
-          .from(t)
-          .where(and(waiting, isNull(t.publishedAt), or(eq(t.status, 'retrying'), lt(t.updatedAt, sql`now() - ${publishGraceMs} * interval '1 millisecond'`))))
-          .limit(batchSize)
-          .for('update', { skipLocked: true }),
-      ),
-    )
-    .returning();
-  let published = 0;
-  for (const row of due) {
-    const ok = await publishJob(deps, row, { force: true });
-    if (ok) published++;
-    else await deps.db.update(t).set({ publishedAt: null }).where(and(eq(t.id, row.id), eq(t.publishGeneration, row.publishGeneration)));
-  }
-  return { leasesExpired, rearmed: rearmed.length, published };
+    .set({ publishedAt: null })
+    .where(and(waiting, isNull(t.messageId), lt(t.publishedAt, sql`now() - ${UNCONFIRMED_MS} * interval '1 millisecond'`)));
+  const { published, brokerUnreachable } = await publishUnpublished(deps, { publishGraceMs, batchSize, concurrency: options.publishConcurrency ?? 16 });
+  return { leasesExpired, rearmed: rearmed.length, published, brokerUnreachable };
 }
+
+/**
+ * Unpublished rows: enqueue's publish failed, or a retry the sweeper just re-armed (those need no
+ * grace: enqueue never leaves a retrying row unpublished). Batch after batch, as fast as the broker
+ * takes them, until none is left or the broker is unreachable. A batch is taken by stamping
+ * published_at first (no transaction held across HTTP: the embedded broker may share this
+ * database); a failed publish clears the stamp again. The batch's first publish goes alone: when
+ * it fails the broker is away, and the rest of the batch is not tried. Each take is a new publish
+ * generation (a new deduplication id): a publish that failed may still have been stored by the
+ * broker without ever being scheduled (its answer lost), and a repeat of the same id would be
+ * deduplicated against it. A second live message costs one more delivery, which the claim
+ * absorbs; a message the broker never delivers would cost the job.
+ */
+async function publishUnpublished(
+  deps: JobsDeps,
+  options: { publishGraceMs: number; batchSize: number; concurrency: number },
+): Promise<{ published: number; brokerUnreachable: boolean }> {
+  const { publishGraceMs, batchSize, concurrency } = options;
+  let published = 0;
+  for (;;) {
+    const due = await deps.db
+      .update(t)
+      .set({ publishedAt: sql`now()`, messageId: null, publishGeneration: sql`${t.publishGeneration} + 1` })
+      .where(
+        inArray(
+          t.id,
+          deps.db
+            .select({ id: t.id })
+            .from(t)
+            .where(and(waiting, isNull(t.publishedAt), or(eq(t.status, 'retrying'), lt(t.updatedAt, sql`now() - ${publishGraceMs} * interval '1 millisecond'`))))
+            .limit(batchSize)
+            .for('update', { skipLocked: true }),
+        ),
+      )
+      .returning();
+    if (due.length === 0) return { published, brokerUnreachable: false };
+    const failed: JobRow[] = [];
+    const publishOne = async (row: JobRow) => {
+      if (await publishJob(deps, row, { force: true })) published++;
+      else failed.push(row);
+    };
+    const [first, ...rest] = due;
+    await publishOne(first!); // due is not empty
+    if (failed.length > 0) failed.push(...rest);
+    else await inParallel(rest, concurrency, publishOne);
+    if (failed.length > 0) {
+      // Best effort: rows left stamped are taken again once unconfirmed for UNCONFIRMED_MS.
+      await deps.db
+        .update(t)
+        .set({ publishedAt: null })
+        .where(and(isNull(t.messageId), or(...failed.map((row) => and(eq(t.id, row.id), eq(t.publishGeneration, row.publishGeneration))))))
+        .catch((error: unknown) => deps.log.warn({ err: toError(error) }, '[jobs] Could not release rows whose publish failed; a later sweep takes them'));
+      return { published, brokerUnreachable: true };
+    }
+    if (due.length < batchSize) return { published, brokerUnreachable: false };
+  }
+}
+
+/** Runs `fn` over `items`, at most `limit` at once. */
+async function inParallel<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]!); // next < length
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+/** How long a row the sweeper took may stay unconfirmed before another pass takes it again. */
+const UNCONFIRMED_MS = 10_000;
 
 const LEASE_LOST = { name: 'AttemptLostError', message: 'The attempt stopped reporting before its lease ran out (worker crashed or timed out)' };
 
@@ -96,22 +156,53 @@ async function expireLeases(deps: JobsDeps, batchSize: number): Promise<number> 
   return rows.length;
 }
 
-/** Runs `sweepOnce` every `intervalMs` until stopped; never two passes at once. */
+/**
+ * Runs `sweepOnce` every `intervalMs` until stopped; never two passes at once. While the broker is
+ * unreachable it sweeps every `probeIntervalMs` instead, and a publish that gets through again
+ * (an enqueue's) starts a pass at once.
+ */
 export function startSweeper(deps: JobsDeps, options: SweeperOptions = {}): { stop(): Promise<void> } {
+  const intervalMs = options.intervalMs ?? 10_000;
+  const probeIntervalMs = Math.min(intervalMs, options.probeIntervalMs ?? 1_000);
+  const broker = brokerReachability(deps.publisher);
   let running: Promise<unknown> | undefined;
   let stopped = false;
-  const timer = setInterval(() => {
-    // A pass that outlasts the interval skips ticks rather than queueing them.
-    if (stopped || running) return;
+  let timer: NodeJS.Timeout | undefined;
+  let again = false;
+  let probing = false;
+
+  function schedule(ms: number) {
+    clearTimeout(timer);
+    timer = setTimeout(pass, ms);
+    timer.unref();
+  }
+  function pass() {
+    if (stopped) return;
+    // A wake-up during a pass runs another pass right after it.
+    if (running) return void (again = true);
     running = sweepOnce(deps, options)
-      .catch((error: unknown) => deps.log.error({ err: toError(error) }, '[jobs] Sweep failed'))
-      .finally(() => (running = undefined));
-  }, options.intervalMs ?? 10_000);
-  timer.unref();
+      .then((result) => (probing = result.brokerUnreachable))
+      .catch((error: unknown) => {
+        probing = true; // the database is away: try again soon
+        deps.log.error({ err: toError(error) }, '[jobs] Sweep failed');
+      })
+      .finally(() => {
+        running = undefined;
+        if (stopped) return;
+        if (again) {
+          again = false;
+          return schedule(0);
+        }
+        schedule(probing ? probeIntervalMs : intervalMs);
+      });
+  }
+  const unsubscribe = broker.onReachable(() => pass());
+  schedule(0); // a pass at start: rows a crashed process left unpublished go out at once
   return {
     async stop() {
       stopped = true;
-      clearInterval(timer);
+      clearTimeout(timer);
+      unsubscribe();
       await running;
     },
   };

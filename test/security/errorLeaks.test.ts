@@ -53,14 +53,18 @@ it.each([
   expect(t.logs.records().filter((r) => r.level === 50).length).toBeGreaterThan(errorsBefore);
 });
 
-it('answers a delivery that cannot be processed with a bare 500', async () => {
+// Our own statements failing says nothing about the job (issue 15): the broker is asked to come
+// back (503 + Retry-After) without spending an attempt, and the answer names nothing internal.
+it('answers a delivery whose statements fail with a bare 503 and Retry-After', async () => {
   const body = JSON.stringify({ jobId, type: 'export-data', payload: {}, metadata: {} });
   const url = `${t.server.publicUrl}/api/jobs/email`;
   const signature = rememberSecret(await signDelivery({ url, body, key: QSTASH_DEV_CURRENT_SIGNING_KEY }));
   const res = await fetch(`${t.server.url}/api/jobs/email`, { method: 'POST', headers: { 'upstash-signature': signature }, body });
-  expect(res.status).toBe(500);
+  expect(res.status).toBe(503);
+  expect(res.headers.get('retry-after')).toBe('1');
   const text = await res.text();
-  expect(text).toBe('{"error":"internal error"}');
+  expect(JSON.parse(text)).toEqual({ kind: 'busy', jobId, retryAfterMs: 1000 });
+  expect(text).not.toMatch(LEAKS);
 });
 
 it('runs tRPC with isDev pinned off, whatever NODE_ENV says (tRPC would otherwise add stacks in development)', async () => {

@@ -1,0 +1,473 @@
+/**
+ * `npm run test:faults`: the fault suite (issue 15). Each scenario runs jobwire as `npm start` does
+ * (a real process), enqueues FAULT_JOBS email jobs (default 2,000) through the typed client,
+ * injects one fault, and checks the promises from the job timeline (job_events), not from side
+ * effects that deduplicate themselves:
+ *   lost   acknowledged jobs (enqueue returned an id) missing or not completed in the end
+ *   double completed jobs that started an attempt after completing, or completed twice
+ *   stuck  jobs not completed within the scenario's drain budget
+ *   drain_s seconds from the end of the fault (restart, return) until every job completed
+ * One line per scenario; the exit code is 1 if any promise is broken.
+ *
+ * PostgreSQL scenarios run on a cluster of their own (initdb + pg_ctl in a temporary directory,
+ * as the `postgres` user when run as root), so nothing else on the machine is disturbed.
+ * Options: FAULT_JOBS, FAULT_SCENARIOS (comma-separated names), FAULT_DRIVERS (postgres,pglite).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import postgres from 'postgres';
+import { createJobsClient } from '../../client/createJobsClient.ts';
+import { signToken } from '../../server/auth/token.ts';
+import { QSTASH_DEV_CURRENT_SIGNING_KEY, QSTASH_DEV_NEXT_SIGNING_KEY, QSTASH_DEV_TOKEN } from '../../server/env.ts';
+import { startTcpProxy, type TcpProxy } from './support/tcpProxy.ts';
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+const JOBS = Number(process.env.FAULT_JOBS ?? 2_000);
+const AUTH_SECRET = 'fault-suite-secret-0123456789abcdef0123456789';
+const only = process.env.FAULT_SCENARIOS?.split(',').filter(Boolean);
+const drivers = (process.env.FAULT_DRIVERS ?? 'postgres,pglite').split(',');
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const log = (line: string) => process.stderr.write(`  ${line}\n`);
+
+// ---------------------------------------------------------------- processes
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo; // a TCP listener
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * The suite runs the compiled server, as `npm start` does (scripts/build.mjs), from a build of its
+ * own under node_modules/.cache (packages resolve from there; dist/ is left to its owners).
+ */
+const BUILD_DIR = join(ROOT, 'node_modules', '.cache', 'jobwire-faults-dist');
+
+/** Every process the suite started, killed if the suite itself is interrupted. */
+const children = new Set<ChildProcess>();
+
+function node(args: string[], env: Record<string, string>, name: string): ChildProcess {
+  const [entry, ...rest] = args;
+  const child = spawn(process.execPath, [join(BUILD_DIR, entry!.replace(/\.ts$/, '.js')), ...rest], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  child.stderr?.on('data', (chunk: Buffer) => process.env.FAULT_VERBOSE && process.stderr.write(`[${name}] ${chunk}`));
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+
+const exited = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null;
+async function kill(child: ChildProcess, signal: NodeJS.Signals = 'SIGKILL') {
+  if (exited(child)) return;
+  const gone = new Promise((resolve) => child.once('exit', resolve));
+  child.kill(signal);
+  await gone;
+}
+
+async function httpStatus(url: string, timeoutMs = 2_000): Promise<number | undefined> {
+  return fetch(url, { signal: AbortSignal.timeout(timeoutMs) }).then((r) => r.status, () => undefined);
+}
+
+async function until(check: () => Promise<boolean>, timeoutMs: number, intervalMs = 200): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check().catch(() => false)) return true;
+    await sleep(intervalMs);
+  }
+  return false;
+}
+
+// ---------------------------------------------------------------- a PostgreSQL cluster of our own
+
+interface Cluster {
+  port: number;
+  url(db?: string): string;
+  restart(): void;
+  stop(): void;
+}
+
+function startCluster(): Cluster {
+  const bin = readdirSync('/usr/lib/postgresql').sort().reverse().map((v) => `/usr/lib/postgresql/${v}/bin`).find((d) => existsSync(join(d, 'initdb')));
+  if (!bin) throw new Error('initdb not found under /usr/lib/postgresql/*/bin');
+  const dir = mkdtempSync(join(tmpdir(), 'jobwire-faults-pg-'));
+  chmodSync(dir, 0o777);
+  const asRoot = process.getuid?.() === 0;
+  const run = (cmd: string, args: string[]) => {
+    const r = asRoot ? spawnSync('runuser', ['-u', 'postgres', '--', join(bin, cmd), ...args], { encoding: 'utf8' }) : spawnSync(join(bin, cmd), args, { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`${cmd} failed: ${r.stderr || r.stdout}`);
+  };
+  const data = join(dir, 'data');
+  run('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync']);
+  const port = 20_000 + Math.floor(Math.random() * 20_000);
+  const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200`;
+  run('pg_ctl', ['-D', data, '-o', opts, '-l', join(dir, 'log'), '-w', 'start']);
+  return {
+    port,
+    url: (db = 'postgres') => `postgres://postgres@127.0.0.1:${port}/${db}`,
+    restart: () => run('pg_ctl', ['-D', data, '-o', opts, '-l', join(dir, 'log'), '-w', '-m', 'fast', 'restart']),
+    stop() {
+      try {
+        run('pg_ctl', ['-D', data, '-w', '-m', 'immediate', 'stop']);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+// ---------------------------------------------------------------- one run of jobwire
+
+interface Run {
+  url: string;
+  start(): Promise<void>;
+  kill(): Promise<void>;
+  startBroker?(): Promise<void>;
+  killBroker?(): Promise<void>;
+  server(): ChildProcess;
+  /** Job timeline rows, read after the server stopped (PGlite) or live (PostgreSQL). */
+  timeline(): Promise<Array<{ job_id: string; status: string }>>;
+  dispose(): Promise<void>;
+}
+
+async function prepareRun(driver: 'postgres' | 'pglite', opts: { cluster?: Cluster; externalBroker?: boolean; databaseUrl?: (url: string) => string }): Promise<Run> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'jobwire-faults-'));
+  let dbUrl: string | undefined;
+  if (driver === 'postgres') {
+    const name = `faults_${Date.now().toString(36)}`;
+    const admin = postgres(opts.cluster!.url(), { max: 1, onnotice: () => {} });
+    await admin.unsafe(`CREATE DATABASE ${name}`);
+    await admin.end();
+    dbUrl = opts.cluster!.url(name);
+  }
+  const [port, brokerPort] = [await freePort(), await freePort()];
+  const env: Record<string, string> = {
+    NODE_ENV: 'development',
+    PORT: String(port),
+    QSTASH_DEV_PORT: String(brokerPort),
+    DATA_DIR: dataDir,
+    AUTH_SECRET,
+    ENQUEUE_RATE_LIMIT: 'off',
+    LOG_LEVEL: process.env.FAULT_LOG_LEVEL ?? 'warn',
+    ...(dbUrl ? { DATABASE_URL: opts.databaseUrl ? opts.databaseUrl(dbUrl) : dbUrl } : {}),
+    ...(opts.externalBroker
+      ? { QSTASH_URL: `http://127.0.0.1:${brokerPort}`, QSTASH_TOKEN: QSTASH_DEV_TOKEN, QSTASH_CURRENT_SIGNING_KEY: QSTASH_DEV_CURRENT_SIGNING_KEY, QSTASH_NEXT_SIGNING_KEY: QSTASH_DEV_NEXT_SIGNING_KEY }
+      : {}),
+  };
+  const url = `http://127.0.0.1:${port}`;
+  let server: ChildProcess | undefined;
+  let broker: ChildProcess | undefined;
+  const run: Run = {
+    url,
+    server: () => server!, // set by start()
+    async start() {
+      server = node(['server/main.ts'], env, 'server');
+      if (!(await until(async () => (await httpStatus(`${url}/readyz`)) === 200, 120_000))) throw new Error('server did not become ready');
+    },
+    async kill() {
+      if (server) await kill(server);
+    },
+    async timeline() {
+      if (dbUrl) {
+        const sql = postgres(dbUrl, { max: 1, onnotice: () => {} });
+        try {
+          return await sql<Array<{ job_id: string; status: string }>>`SELECT job_id::text, status FROM job_events ORDER BY id`;
+        } finally {
+          await sql.end();
+        }
+      }
+      const pg = new PGlite(join(dataDir, 'pglite'));
+      try {
+        return (await pg.query<{ job_id: string; status: string }>('SELECT job_id::text, status FROM job_events ORDER BY id')).rows;
+      } finally {
+        await pg.close();
+      }
+    },
+    async dispose() {
+      if (server) await kill(server, 'SIGTERM');
+      if (broker) await kill(broker);
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  if (opts.externalBroker) {
+    const brokerEnv = { LOG_LEVEL: env.LOG_LEVEL!, ...(dbUrl ? { DATABASE_URL: dbUrl } : { DATA_DIR: join(dataDir, 'broker') }) };
+    run.startBroker = async () => {
+      broker = node(['server/broker/cli.ts', '--port', String(brokerPort)], brokerEnv, 'broker');
+      if (!(await until(async () => (await fetch(`http://127.0.0.1:${brokerPort}/v2/queues`, { headers: { authorization: `Bearer ${QSTASH_DEV_TOKEN}` } }).catch(() => undefined)) !== undefined, 60_000))) {
+        throw new Error('broker did not start');
+      }
+    };
+    run.killBroker = async () => {
+      if (broker) await kill(broker);
+    };
+  }
+  return run;
+}
+
+// ---------------------------------------------------------------- load and measurement
+
+/** Enqueues `JOBS` emails, 50 callers, each call retried with its idempotency key until acknowledged. */
+async function enqueueAll(run: Run, acked: Map<number, string>, from = 0, to = JOBS): Promise<void> {
+  const token = await signToken({ userId: '1', organizationId: 1, role: 'admin' }, AUTH_SECRET);
+  const client = createJobsClient({ url: `${run.url}/trpc`, token });
+  let next = from;
+  await Promise.all(
+    Array.from({ length: 50 }, async () => {
+      while (next < to) {
+        const i = next++;
+        for (;;) {
+          const result = await client.jobs.enqueue
+            .mutate({ type: 'send-email', payload: { to: `user${i}@example.com`, template: 'welcome', data: { recipientName: `User ${i}` } }, idempotencyKey: `fault-${i}` })
+            .catch(() => undefined);
+          if (result) {
+            acked.set(i, result.jobId);
+            break;
+          }
+          await sleep(200);
+        }
+      }
+    }),
+  );
+}
+
+async function completedCount(run: Run): Promise<number> {
+  const token = await signToken({ userId: '1', organizationId: 1, role: 'admin' }, AUTH_SECRET);
+  const response = await fetch(`${run.url}/api/admin/job-health`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(5_000) });
+  if (!response.ok) return -1;
+  const body = (await response.json()) as { stats: Array<{ status: string; count: number }> };
+  return body.stats.find((s) => s.status === 'completed')?.count ?? 0;
+}
+
+/** Seconds from `since` until every job completed (polled through the API); undefined past `budgetS`. */
+async function drain(run: Run, since: number, budgetS: number): Promise<number | undefined> {
+  const done = await until(async () => (await completedCount(run)) >= JOBS, budgetS * 1000 + 5_000, 250);
+  return done ? (Date.now() - since) / 1000 : undefined;
+}
+
+interface Verdict {
+  lost: number;
+  double: number;
+  stuck: number;
+  drainS: number | undefined;
+  reruns: number;
+  extra?: string;
+}
+
+async function judge(run: Run, acked: Map<number, string>, drainS: number | undefined, budgetS: number): Promise<Verdict> {
+  const events = await run.timeline();
+  const byJob = new Map<string, string[]>();
+  for (const e of events) byJob.set(e.job_id, [...(byJob.get(e.job_id) ?? []), e.status]);
+  let lost = 0;
+  let double = 0;
+  let stuck = 0;
+  let reruns = 0;
+  for (const jobId of acked.values()) {
+    const statuses = byJob.get(jobId);
+    if (!statuses) {
+      lost++;
+      continue;
+    }
+    const completedAt = statuses.indexOf('completed');
+    if (completedAt < 0) stuck++;
+    if (statuses.filter((s) => s === 'completed').length > 1 || (completedAt >= 0 && statuses.slice(completedAt + 1).includes('processing'))) double++;
+    if (statuses.filter((s) => s === 'processing').length > 1) reruns++;
+  }
+  lost += JOBS - acked.size; // never acknowledged within the run counts too
+  if (drainS === undefined || drainS > budgetS) stuck = Math.max(stuck, 1);
+  return { lost, double, stuck, drainS, reruns };
+}
+
+// ---------------------------------------------------------------- scenarios
+
+interface Scenario {
+  name: string;
+  drivers: Array<'postgres' | 'pglite'>;
+  budgetS: number;
+  run(driver: 'postgres' | 'pglite', cluster: Cluster | undefined): Promise<Verdict>;
+}
+
+/** Waits until some of the enqueued jobs completed (the run is mid-way). */
+const midRun = (run: Run) => until(async () => (await completedCount(run)) >= Math.min(200, JOBS / 10), 120_000, 100);
+
+const scenarios: Scenario[] = [
+  {
+    name: 'kill-9',
+    drivers: ['postgres', 'pglite'],
+    budgetS: 15,
+    async run(driver, cluster) {
+      const run = await prepareRun(driver, { cluster });
+      try {
+        await run.start();
+        const acked = new Map<number, string>();
+        await enqueueAll(run, acked);
+        await midRun(run);
+        await run.kill();
+        const restart = Date.now();
+        await run.start();
+        const bootS = (Date.now() - restart) / 1000;
+        const drainS = await drain(run, restart, 15);
+        await run.kill(); // PGlite: its files are read after the process is gone
+        return { ...(await judge(run, acked, drainS, 15)), extra: `boot_s=${bootS.toFixed(1)}` };
+      } finally {
+        await run.dispose();
+      }
+    },
+  },
+  {
+    name: 'broker-down-30s',
+    drivers: ['postgres', 'pglite'],
+    budgetS: 10,
+    async run(driver, cluster) {
+      const run = await prepareRun(driver, { cluster, externalBroker: true });
+      try {
+        await run.startBroker!();
+        await run.start();
+        const acked = new Map<number, string>();
+        const half = Math.floor(JOBS / 2);
+        await enqueueAll(run, acked, 0, half);
+        await midRun(run);
+        await run.killBroker!();
+        const down = Date.now();
+        await enqueueAll(run, acked, half, JOBS); // accepted while the broker is away: the outbox keeps them
+        await sleep(Math.max(0, 30_000 - (Date.now() - down)));
+        const back = Date.now();
+        await run.startBroker!();
+        const drainS = await drain(run, back, 10);
+        await run.kill();
+        return await judge(run, acked, drainS, 10);
+      } finally {
+        await run.dispose();
+      }
+    },
+  },
+  {
+    name: 'db-connections-terminated',
+    drivers: ['postgres'],
+    budgetS: 15,
+    async run(driver, cluster) {
+      const run = await prepareRun(driver, { cluster });
+      try {
+        await run.start();
+        const acked = new Map<number, string>();
+        const loading = enqueueAll(run, acked);
+        await midRun(run);
+        const admin = postgres(cluster!.url(), { max: 1, onnotice: () => {} });
+        let healthzFailures = 0;
+        let stop = false;
+        const probing = (async () => {
+          while (!stop) {
+            if ((await httpStatus(`${run.url}/healthz`, 1_000)) !== 200) healthzFailures++;
+            await sleep(200);
+          }
+        })();
+        for (let i = 0; i < 10; i++) {
+          await admin`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()`.catch(() => undefined);
+          await sleep(2_000);
+        }
+        await admin.end().catch(() => undefined);
+        const end = Date.now();
+        await loading;
+        const drainS = await drain(run, end, 15);
+        stop = true;
+        await probing;
+        const died = exited(run.server());
+        const verdict = await judge(run, acked, drainS, 15);
+        return { ...verdict, stuck: verdict.stuck + (died ? 1 : 0), extra: `healthz_failures=${healthzFailures} process_died=${died}`, lost: verdict.lost + healthzFailures };
+      } finally {
+        await run.dispose();
+      }
+    },
+  },
+  {
+    name: 'postgres-restart',
+    drivers: ['postgres'],
+    budgetS: 15,
+    async run(driver, cluster) {
+      const run = await prepareRun(driver, { cluster });
+      try {
+        await run.start();
+        const acked = new Map<number, string>();
+        const loading = enqueueAll(run, acked);
+        await midRun(run);
+        cluster!.restart();
+        const back = Date.now();
+        await loading;
+        const drainS = await drain(run, back, 15);
+        const died = exited(run.server());
+        const verdict = await judge(run, acked, drainS, 15);
+        return { ...verdict, stuck: verdict.stuck + (died ? 1 : 0), extra: `process_died=${died}` };
+      } finally {
+        await run.dispose();
+      }
+    },
+  },
+  {
+    name: 'half-open-proxy',
+    drivers: ['postgres'],
+    budgetS: 30,
+    async run(driver, cluster) {
+      const proxy: TcpProxy = await startTcpProxy({ host: '127.0.0.1', port: cluster!.port });
+      const run = await prepareRun(driver, { cluster, databaseUrl: (url) => url.replace(`:${cluster!.port}/`, `:${proxy.port}/`) });
+      try {
+        await run.start();
+        const acked = new Map<number, string>();
+        const loading = enqueueAll(run, acked);
+        await midRun(run);
+        proxy.mode('freeze'); // open connections forward nothing and never close; new ones pass
+        const frozen = Date.now();
+        proxy.mode('forward');
+        await loading;
+        const drainS = await drain(run, frozen, 30);
+        return await judge(run, acked, drainS, 30);
+      } finally {
+        await run.dispose();
+        await proxy.close();
+      }
+    },
+  },
+];
+
+// ---------------------------------------------------------------- main
+
+let failed = false;
+let cluster: Cluster | undefined;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    for (const child of children) child.kill('SIGKILL');
+    cluster?.stop();
+    process.exit(1);
+  });
+}
+const started = Date.now();
+try {
+  // @ts-expect-error a plain ES module without types
+  const { build } = (await import('../../scripts/build.mjs')) as { build(outDir: string): Promise<number> };
+  log(`compiled the server in ${await build(BUILD_DIR)} ms`);
+  if (drivers.includes('postgres')) cluster = startCluster();
+  for (const driver of drivers as Array<'postgres' | 'pglite'>) {
+    for (const scenario of scenarios) {
+      if (!scenario.drivers.includes(driver) || (only && !only.includes(scenario.name))) continue;
+      const t0 = Date.now();
+      let line: string;
+      try {
+        const v = await scenario.run(driver, cluster);
+        const ok = v.lost === 0 && v.double === 0 && v.stuck === 0;
+        failed ||= !ok;
+        line = `${ok ? 'ok  ' : 'FAIL'} ${scenario.name} [${driver}] lost=${v.lost} double=${v.double} stuck=${v.stuck} drain_s=${v.drainS?.toFixed(1) ?? 'n/a'} (budget ${scenario.budgetS}) reruns=${v.reruns}${v.extra ? ` ${v.extra}` : ''} took_s=${((Date.now() - t0) / 1000).toFixed(0)}`;
+      } catch (error) {
+        failed = true;
+        line = `FAIL ${scenario.name} [${driver}] error: ${error instanceof Error ? error.message : String(error)}`;
+      }
+      process.stdout.write(`${line}\n`);
+    }
+  }
+} finally {
+  cluster?.stop();
+}
+log(`fault suite ${failed ? 'FAILED' : 'passed'} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+process.exit(failed ? 1 : 0);
