@@ -11,6 +11,7 @@ import type { BaseJobMetadata } from '../../shared/jobApi.ts';
 import { defaultServer } from '../defaultServer.ts';
 import type { DispatchOptions } from '../jobs/dispatcher.ts';
 import { JobValidationError } from '../jobs/errors.ts';
+import type { EmailBrand } from './branding.ts';
 import type { EmailSender } from './emailSender.ts';
 import { renderEmail } from './renderEmail.ts';
 
@@ -62,7 +63,10 @@ export async function enqueueTemplateEmail<T extends EmailTemplate>(
  * Renders and sends one email now, without a job: no retries, nothing in the dashboard.
  * Throws `JobValidationError` (nothing sent) when the payload does not match its template.
  */
-export async function sendEmailNow(sender: EmailSender, from: string, payload: SendEmailPayloadInput): Promise<{ id: string }> {
+export async function sendEmailNow(
+  email: { sender: EmailSender; from: string; brand?: EmailBrand },
+  payload: SendEmailPayloadInput,
+): Promise<{ id: string }> {
   const parsed = SendEmailPayload.safeParse(payload);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => ({ path: i.path, message: i.message, code: i.code }));
@@ -70,11 +74,11 @@ export async function sendEmailNow(sender: EmailSender, from: string, payload: S
     throw new JobValidationError(`Invalid ${String(payload.template)} email: ${summary}`, issues);
   }
   const { to, replyTo, template } = parsed.data;
-  return sender.send({
-    from,
+  return email.sender.send({
+    from: email.from,
     to,
     replyTo,
-    ...renderEmail(parsed.data),
+    ...renderEmail(parsed.data, email.brand),
     // Each direct send is its own message; callers that retry should enqueue a job instead.
     idempotencyKey: `now:${randomUUID()}`,
     tags: [{ name: 'template', value: template }],
@@ -89,8 +93,7 @@ const enqueueTemplate =
 const sendTemplateNow =
   <T extends EmailTemplate>(template: T) =>
   async (payload: EmailHelperPayload<T>): Promise<{ id: string }> => {
-    const { email } = defaultServer();
-    return sendEmailNow(email.sender, email.from, templatePayload(template, payload));
+    return sendEmailNow(defaultServer().email, templatePayload(template, payload));
   };
 
 /** `{ to, recipientName?, loginUrl?, replyTo? }` */

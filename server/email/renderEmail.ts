@@ -1,5 +1,6 @@
 import type { EmailTemplate, SendEmailPayload } from '../../shared/email.ts';
-import { DEFAULT_BRAND, type EmailBrand, type TemplateContent, type TemplateData } from './templates/emailContent.ts';
+import { DEFAULT_BRAND, type EmailBrand } from './branding.ts';
+import type { TemplateContent, TemplateData } from './templates/emailContent.ts';
 import { emailChangeEmail } from './templates/emailChange.ts';
 import { passwordChangedEmail } from './templates/passwordChanged.ts';
 import { passwordResetEmail } from './templates/passwordReset.ts';

@@ -2,14 +2,14 @@ import type { EmailTemplate } from '../../shared/email.ts';
 import type { JobHandler } from '../jobs/handlers.ts';
 import { recipientDomain, type EmailSender } from './emailSender.ts';
 import { renderEmail } from './renderEmail.ts';
-import type { EmailBrand } from './templates/emailContent.ts';
+import type { EmailBrand } from './branding.ts';
 
 export interface SendEmailHandlerOptions {
   sender: EmailSender;
-  /** Sender address, `address` or `Name <address>` (env `RESEND_FROM_EMAIL`). */
+  /** Sender, `address` or `Name <address>` (env `RESEND_FROM_EMAIL`, `EMAIL_FROM_NAME`). */
   from: string;
-  /** Default: product name `jobwire`. */
-  brand?: EmailBrand;
+  /** Product name, support and logo URLs (env `BRAND_*`). Default none: neutral wording. */
+  brand?: EmailBrand | undefined;
 }
 
 /** What a `send-email` job stores as its result. */

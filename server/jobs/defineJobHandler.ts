@@ -1,5 +1,6 @@
 import type { JobType } from '../../shared/catalogue.ts';
 import type { Db } from '../db/database.ts';
+import type { EmailBrand } from '../email/branding.ts';
 import type { EmailSender } from '../email/emailSender.ts';
 import type { createDataJobs } from '../files/createDataJobs.ts';
 import type { Logger } from '../logger.ts';
@@ -13,8 +14,8 @@ export interface HandlerServices {
   readonly jobs: JobsDeps;
   readonly db: Db;
   readonly log: Logger;
-  /** Where emails go (Resend, or the dev mailbox) and their sender address. */
-  readonly email: { readonly sender: EmailSender; readonly from: string };
+  /** Where emails go (Resend, or the dev mailbox), their sender and the brand templates use. */
+  readonly email: { readonly sender: EmailSender; readonly from: string; readonly brand?: EmailBrand };
   /** The export, report and cleanup handlers, built around one file storage and export registry. */
   readonly dataJobs: ReturnType<typeof createDataJobs>['handlers'];
   /** `ServerConfig.stripe`. */

@@ -91,7 +91,7 @@ describe('with a started server', () => {
     expect(row.payload).toEqual({ template: 'welcome', to: 'meta@example.com', replyTo: 'support@example.com', data: { recipientName: 'Ada' } });
     const mails = await mailTo('meta@example.com');
     expect(mails).toHaveLength(1);
-    expect(mails[0]).toMatchObject({ replyTo: 'support@example.com', subject: 'Welcome to jobwire, Ada' });
+    expect(mails[0]).toMatchObject({ replyTo: 'support@example.com', subject: 'Welcome, Ada' });
   });
 
   it('refuses a misspelt field with a JobValidationError naming it, and enqueues nothing', async () => {
@@ -107,7 +107,7 @@ describe('with a started server', () => {
   it('sends at once with the sync helpers, applying schema defaults', async () => {
     const { id } = await helpers.sendPasswordResetEmail({ to: 'sync@example.com', recipientName: 'Ada', resetUrl: 'https://a.example.com/r' });
     const mail = await t.server.mailbox!.find((m) => m.id === id);
-    expect(mail).toMatchObject({ to: 'sync@example.com', from: 'jobwire <noreply@jobwire.test>', subject: 'Reset your jobwire password' });
+    expect(mail).toMatchObject({ to: 'sync@example.com', from: 'jobwire <noreply@jobwire.test>', subject: 'Reset your password' });
     expect(mail?.text).toContain('Hi Ada,');
     expect(mail?.text).toContain('expires in 1 hour');
   });

@@ -92,7 +92,7 @@ describe('renderEmail', () => {
   });
 
   it('keeps line breaks in names out of the subject', () => {
-    expect(render('welcome', { recipientName: 'Ada\nBcc: evil@example.com' }).subject).toBe('Welcome to jobwire, Ada Bcc: evil@example.com');
+    expect(render('welcome', { recipientName: 'Ada\nBcc: evil@example.com' }).subject).toBe('Welcome, Ada Bcc: evil@example.com');
   });
 
   it('uses the brand passed in', () => {
@@ -105,7 +105,7 @@ describe('renderEmail', () => {
   it('greets "there" when welcome has no name: data {} or no data at all', () => {
     for (const payload of [{ to: 'a@example.com', template: 'welcome', data: {} }, { to: 'a@example.com', template: 'welcome' }]) {
       const { subject, text } = renderEmail(SendEmailPayload.parse(payload));
-      expect(subject).toBe('Welcome to jobwire');
+      expect(subject).toBe('Welcome');
       expect(text).toContain('Hi there,');
       expect(text).not.toContain('undefined');
     }
@@ -117,7 +117,7 @@ describe('renderEmail', () => {
     expect(text).toContain('Amount: 29.99\n');
     expect(html).not.toContain('$');
     expect(render('paymentFailed', { recipientName: 'John Doe', amountDue: '29.99', paymentDetailsUrl: 'https://a.example.com/b' }).subject).toBe(
-      'Action needed: your jobwire payment of 29.99 failed',
+      'Action needed: your payment of 29.99 failed',
     );
   });
 });

@@ -59,7 +59,7 @@ describe('createSendEmailHandler', () => {
       from: FROM,
       to: 'ada.lovelace@example.com',
       replyTo: 'support@jobwire.dev',
-      subject: 'Reset your jobwire password',
+      subject: 'Reset your password',
       idempotencyKey: 'job:00000000-0000-4000-8000-000000000001:send-email',
       tags: [{ name: 'template', value: 'passwordReset' }],
     });

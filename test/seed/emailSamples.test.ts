@@ -86,7 +86,7 @@ describe('the usage guide’s async samples', () => {
     );
     const mail = await mailOf(jobId);
     expect(mail.to).toBe('invited@example.com');
-    expect(mail.subject).toBe('John Doe invited you to join Acme Corp on jobwire');
+    expect(mail.subject).toBe('John Doe invited you to join Acme Corp');
     for (const value of ['Hi Jane Doe,', 'John Doe', 'Acme Corp', 'https://example.com/invite/token']) expect(mail.text).toContain(value);
     expect(await completedJob(jobId)).toMatchObject({ userId: '123', organizationId: 456 });
   });
@@ -117,7 +117,7 @@ describe('the usage guide’s async samples', () => {
       { userId: 123, organizationId: 456 },
     );
     const mail = await mailOf(jobId);
-    expect(mail.subject).toBe('Action needed: your jobwire payment of 29.99 failed');
+    expect(mail.subject).toBe('Action needed: your payment of 29.99 failed');
     for (const value of ['John Doe', 'Amount due: 29.99', 'https://example.com/app/settings/billing']) expect(mail.text).toContain(value);
   });
 });
@@ -132,7 +132,7 @@ describe('the deep dive’s sync sample and migration guide', () => {
     // Sent by the time the call resolves: no job, no waiting.
     expect(await mailbox().list()).toHaveLength(before + 1);
     const mail = await mailbox().find((m) => m.id === id);
-    expect(mail).toMatchObject({ to: 'user@example.com', subject: 'Welcome to jobwire, John Doe' });
+    expect(mail).toMatchObject({ to: 'user@example.com', subject: 'Welcome, John Doe' });
   });
 
   it('sendTeamInvitationEmailAsync with the migration guide’s variables', async () => {
@@ -170,7 +170,7 @@ describe('the send-email payload through jobs.enqueue', () => {
       payload: { template: 'welcome', to: 'test@example.com', data: { recipientName: 'Test User' } },
     });
     const mail = await mailOf(jobId);
-    expect(mail).toMatchObject({ to: 'test@example.com', subject: 'Welcome to jobwire, Test User' });
+    expect(mail).toMatchObject({ to: 'test@example.com', subject: 'Welcome, Test User' });
   });
 
   it('accepts welcome with empty data and with no data at all', async () => {
@@ -181,7 +181,7 @@ describe('the send-email payload through jobs.enqueue', () => {
     ] as const) {
       const { jobId } = await client.jobs.enqueue.mutate({ type: 'send-email', payload });
       const mail = await mailOf(jobId);
-      expect(mail.subject).toBe('Welcome to jobwire');
+      expect(mail.subject).toBe('Welcome');
       expect(mail.text).toContain('Hi there,');
     }
   });

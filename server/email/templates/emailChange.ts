@@ -1,13 +1,13 @@
 import type { TemplateContent } from './emailContent.ts';
-import { greeting } from './format.ts';
+import { greeting, your } from './format.ts';
 
 export const emailChangeEmail: TemplateContent<'emailChange'> = ({ recipientName, newEmail, confirmationUrl }, { productName }) => ({
-  subject: `Confirm your new ${productName} email address`,
+  subject: productName ? `Confirm your new ${productName} email address` : 'Confirm your new email address',
   preheader: `Confirm ${newEmail} as your new email address.`,
   heading: 'Confirm your new email address',
   paragraphs: [
     greeting(recipientName),
-    `You asked to change the email address of your ${productName} account to ${newEmail}. Confirm the change to start using it.`,
+    `You asked to change the email address of ${your('account', productName)} to ${newEmail}. Confirm the change to start using it.`,
   ],
   details: [['New email address', newEmail]],
   action: { label: 'Confirm email address', url: confirmationUrl },

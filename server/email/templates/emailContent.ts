@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { EMAIL_TEMPLATE_DATA, EmailTemplate } from '../../../shared/email.ts';
+import type { EmailBrand } from '../branding.ts';
 
 /** A template's data as the renderer receives it: parsed, defaults applied. */
 export type TemplateData<T extends EmailTemplate> = z.output<(typeof EMAIL_TEMPLATE_DATA)[T]>;
@@ -20,14 +21,6 @@ export interface EmailContent {
   /** Smaller print after the action: expiry notes, "if this wasn't you". */
   notes?: string[];
 }
-
-/** Branding shared by every template. */
-export interface EmailBrand {
-  /** Product name in subjects, greetings and the footer. Default `jobwire`. */
-  productName: string;
-}
-
-export const DEFAULT_BRAND: EmailBrand = { productName: 'jobwire' };
 
 /** A template: its data and the brand in, content out. */
 export type TemplateContent<T extends EmailTemplate> = (data: TemplateData<T>, brand: EmailBrand) => EmailContent;

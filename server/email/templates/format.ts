@@ -64,3 +64,15 @@ export function formatMinutes(minutes: number): string {
 export function greeting(recipientName: string | undefined): string {
   return `Hi ${recipientName ?? 'there'},`;
 }
+
+/** `your Acme account` with a product name, `your account` without one (the neutral default). */
+export function your(noun: string, productName: string | undefined): string {
+  return productName ? `your ${productName} ${noun}` : `your ${noun}`;
+}
+
+/** ` on Acme` with a product name, nothing without one. */
+export function onProduct(productName: string | undefined): string {
+  return productName ? ` on ${productName}` : '';
+}
+
+export const capitalize = (text: string): string => text.charAt(0).toUpperCase() + text.slice(1);

@@ -1,13 +1,13 @@
 import type { TemplateContent } from './emailContent.ts';
-import { formatMinutes, greeting } from './format.ts';
+import { formatMinutes, greeting, your } from './format.ts';
 
 export const passwordResetEmail: TemplateContent<'passwordReset'> = ({ recipientName, resetUrl, expiresInMinutes }, { productName }) => ({
-  subject: `Reset your ${productName} password`,
+  subject: `Reset ${your('password', productName)}`,
   preheader: `This link expires in ${formatMinutes(expiresInMinutes)}.`,
   heading: 'Reset your password',
   paragraphs: [
     greeting(recipientName),
-    `We received a request to reset the password of your ${productName} account. Choose a new password with the button below.`,
+    `We received a request to reset the password of ${your('account', productName)}. Choose a new password with the button below.`,
   ],
   action: { label: 'Reset password', url: resetUrl },
   notes: [

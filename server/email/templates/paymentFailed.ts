@@ -1,11 +1,11 @@
 import type { TemplateContent } from './emailContent.ts';
-import { formatAmount, formatDate, greeting } from './format.ts';
+import { formatAmount, formatDate, greeting, your } from './format.ts';
 
 export const paymentFailedEmail: TemplateContent<'paymentFailed'> = (data, { productName }) => {
   const { recipientName, amountDue, currency, paymentDetailsUrl, nextRetryDate } = data;
   const price = formatAmount(amountDue, currency);
   return {
-    subject: `Action needed: your ${productName} payment of ${price} failed`,
+    subject: `Action needed: ${your('payment', productName)} of ${price} failed`,
     preheader: 'Update your payment method to keep your subscription active.',
     heading: "Your payment didn't go through",
     paragraphs: [

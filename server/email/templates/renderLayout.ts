@@ -1,4 +1,5 @@
-import type { EmailBrand, EmailContent } from './emailContent.ts';
+import type { EmailBrand } from '../branding.ts';
+import type { EmailContent } from './emailContent.ts';
 import { escapeHtml as e } from './escapeHtml.ts';
 
 /** A rendered email: what a sender needs besides the addresses. */
@@ -26,7 +27,22 @@ const S = {
   note: 'margin:0 0 12px;font-size:14px;line-height:21px;color:#6b7280;',
   footer: 'padding:16px 32px 24px;font-size:12px;line-height:18px;color:#9ca3af;text-align:center;',
   preheader: 'display:none;max-height:0;overflow:hidden;opacity:0;mso-hide:all;',
+  logo: 'display:block;max-height:40px;max-width:200px;border:0;',
 };
+
+/** The header: the logo, else the product name, else nothing (the neutral default). */
+function renderHeader(brand: EmailBrand): string {
+  const content = brand.logoUrl
+    ? `<img src="${e(brand.logoUrl)}" alt="${e(brand.productName ?? '')}" height="40" style="${S.logo}">`
+    : brand.productName && e(brand.productName);
+  return content ? `<tr><td style="${S.brand}">${content}</td></tr>\n` : '';
+}
+
+function renderFooter(brand: EmailBrand): string {
+  const account = brand.productName ? `your ${e(brand.productName)} account` : 'your account';
+  const support = brand.supportUrl ? `<br>Questions? <a href="${e(brand.supportUrl)}" style="${S.link}">Contact support</a>` : '';
+  return `<p style="${S.footer}">You received this email because of ${account}.${support}</p>`;
+}
 
 function presentDetails(c: EmailContent): (readonly [string, string])[] {
   return (c.details ?? []).flatMap(([label, value]) => (value ? [[label, value] as const] : []));
@@ -60,8 +76,7 @@ function renderHtml(c: EmailContent, brand: EmailBrand): string {
 <table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="background-color:#f4f5f7;">
 <tr><td align="center" style="padding:32px 16px;">
 <table role="presentation" cellpadding="0" cellspacing="0" style="${S.card}">
-<tr><td style="${S.brand}">${e(brand.productName)}</td></tr>
-<tr><td style="padding:16px 32px 8px;">
+${renderHeader(brand)}<tr><td style="padding:16px 32px 8px;">
 <h1 style="${S.heading}">${e(c.heading)}</h1>
 ${paragraphs}
 ${details}
@@ -69,7 +84,7 @@ ${action}
 ${notes}
 </td></tr>
 </table>
-<p style="${S.footer}">You received this email because of your ${e(brand.productName)} account.</p>
+${renderFooter(brand)}
 </td></tr>
 </table>
 </body>
@@ -82,7 +97,9 @@ function renderText(c: EmailContent, brand: EmailBrand): string {
   const rows = presentDetails(c);
   if (rows.length) blocks.push(rows.map(([label, value]) => `${label}: ${value}`).join('\n'));
   if (c.action) blocks.push(`${c.action.label}: ${c.action.url}`);
-  blocks.push(...(c.notes ?? []), `— ${brand.productName}`);
+  blocks.push(...(c.notes ?? []));
+  if (brand.supportUrl) blocks.push(`Questions? Contact support: ${brand.supportUrl}`);
+  if (brand.productName) blocks.push(`— ${brand.productName}`);
   return `${blocks.join('\n\n')}\n`;
 }
 

@@ -1,10 +1,10 @@
 import type { TemplateContent } from './emailContent.ts';
-import { formatAmount, formatDate, greeting } from './format.ts';
+import { capitalize, formatAmount, formatDate, greeting, your } from './format.ts';
 
 export const subscriptionCreatedEmail: TemplateContent<'subscriptionCreated'> = (data, { productName }) => {
   const { recipientName, planName, amount, currency, dashboardUrl, nextBillingDate } = data;
   return {
-    subject: `Your ${productName} ${planName} subscription is active`,
+    subject: `${capitalize(your(`${planName} subscription`, productName))} is active`,
     preheader: `Thanks for subscribing to ${planName}.`,
     heading: 'Thanks for subscribing',
     paragraphs: [greeting(recipientName), `Your subscription to the ${planName} plan is now active. Here is a summary for your records.`],
