@@ -1,5 +1,8 @@
 import { z } from 'zod';
 import { parseTokenLifetime } from './auth/token.ts';
+import { loadEnvFiles } from './envFiles.ts';
+import { parseHost, urlHost } from './http/listenHost.ts';
+import { LogoUrl, ProductName, SenderAddress, SenderName, SupportUrl } from './email/branding.ts';
 import { PRIVATE_CALLBACKS, type PrivateCallbacks } from './security/addressRanges.ts';
 import { parseCorsOrigins } from './security/cors.ts';
 import { parseRateLimit } from './security/rateLimiter.ts';
@@ -14,7 +17,10 @@ export const QSTASH_DEV_CURRENT_SIGNING_KEY = 'sig_7kYjw48mhY7kAjqNGcy6cr29RJ6r'
 export const QSTASH_DEV_NEXT_SIGNING_KEY = 'sig_5ZB6DVzB1wjE8S6rZ7eenA8Pdnhs';
 
 const optional = z.string().trim().min(1).optional().catch(undefined);
+const emptyAsUnset = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
 const optionalUrl = z.preprocess((v) => (v === '' ? undefined : v), z.url().optional());
+/** Unset or empty is undefined; anything else must pass `schema` (a bad brand value refuses the start). */
+const unlessEmpty = <S extends z.ZodType>(schema: S) => z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), schema.optional());
 
 /** Runs a throwing parser inside Zod, so its message lands in the "Invalid environment" list. */
 function parsedWith<T>(parse: (value: string) => T) {
@@ -31,9 +37,13 @@ function parsedWith<T>(parse: (value: string) => T) {
 export const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  /** Address the server listens on: `127.0.0.1` (this machine only, default), `0.0.0.0` (every interface, IPv4 and IPv6: containers, VMs), or one address or host name. */
+  HOST: z.preprocess(emptyAsUnset, z.string().default('127.0.0.1').transform(parsedWith(parseHost))),
   PUBLIC_URL: z.url().optional(),
   DATA_DIR: z.string().min(1).default('.data'),
   DATABASE_URL: optional,
+  /** Seconds start-up keeps retrying while DATABASE_URL's server is unreachable (refused, starting up); 0 gives up at once. Default 120. */
+  DATABASE_STARTUP_TIMEOUT: z.preprocess(emptyAsUnset, z.coerce.number().int().min(0).max(3600).default(120)),
   QSTASH_URL: optional,
   QSTASH_TOKEN: optional,
   QSTASH_CURRENT_SIGNING_KEY: optional,
@@ -41,6 +51,8 @@ export const EnvSchema = z.object({
   /** Read here only to refuse it in production: the QStash SDK reads it itself and then ignores configured keys. */
   QSTASH_DEV: optional,
   QSTASH_DEV_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  /** Address the embedded broker listens on. Default `127.0.0.1` whatever HOST is: it accepts the public dev token, so exposing it is a choice. */
+  QSTASH_DEV_HOST: z.preprocess(emptyAsUnset, z.string().default('127.0.0.1').transform(parsedWith(parseHost))),
   AUTH_SECRET: z.string().min(32, 'AUTH_SECRET must be at least 32 characters').default(DEV_AUTH_SECRET),
   /** Also accept RS256/ES256 bearer tokens signed by a key of this JWKS (an external auth provider). */
   AUTH_JWKS_URL: optionalUrl,
@@ -61,12 +73,28 @@ export const EnvSchema = z.object({
   CORS_ORIGINS: z.string().default('').transform(parsedWith(parseCorsOrigins)),
   RESEND_API_KEY: optional,
   RESEND_BASE_URL: optional,
-  RESEND_FROM_EMAIL: z.string().min(3).default('jobwire <noreply@jobwire.local>'),
+  /** Sender, `address` or `Name <address>`. Default `noreply@example.com` (set it: Resend sends only from your verified domain). */
+  RESEND_FROM_EMAIL: unlessEmpty(SenderAddress),
+  /** Email branding, all optional and neutral when unset: product name, sender display name (default BRAND_NAME), support link, logo (https). */
+  BRAND_NAME: unlessEmpty(ProductName),
+  EMAIL_FROM_NAME: unlessEmpty(SenderName),
+  BRAND_SUPPORT_URL: unlessEmpty(SupportUrl),
+  BRAND_LOGO_URL: unlessEmpty(LogoUrl),
   STRIPE_SECRET_KEY: optional,
   STRIPE_WEBHOOK_SECRET: optional,
   /** Generic webhook senders (`POST /api/webhooks/<name>`): a JSON array of `{ name, verify, secret, organizationId?, … }`. */
   WEBHOOK_SOURCES: z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), WebhookSourcesJson.optional()),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** `GET /metrics` on PORT for scrapers sending `Authorization: Bearer <METRICS_TOKEN>` (16+ characters). Unset: not served on PORT. */
+  METRICS_TOKEN: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(16, 'METRICS_TOKEN must be at least 16 characters').optional()),
+  /** Serve `/metrics` on this port instead (on HOST; with METRICS_TOKEN it asks for the token there too). Unset: no metrics port. */
+  METRICS_PORT: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(0).max(65535).optional()),
+  /** OpenTelemetry tracing, off by default: on with an OTLP endpoint or OTEL_TRACES_EXPORTER=otlp (the exporter reads the other OTEL_EXPORTER_OTLP_* itself). */
+  OTEL_SDK_DISABLED: optional,
+  OTEL_TRACES_EXPORTER: optional,
+  OTEL_EXPORTER_OTLP_ENDPOINT: optional,
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: optional,
+  OTEL_SERVICE_NAME: optional,
 });
 
 export type Env = z.infer<typeof EnvSchema> & { PUBLIC_URL: string; PRIVATE_CALLBACKS: PrivateCallbacks };
@@ -90,16 +118,38 @@ export function productionProblems(env: Env): string[] {
   return problems;
 }
 
-/** Parses and validates configuration once. The only reader of process.env (STYLE.md). */
-export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
-  const parsed = EnvSchema.safeParse(source);
+let envFilesRead: string[] | undefined;
+
+/**
+ * Reads `.env.local` and `.env` (or `ENV_FILES`) into process.env, once per process, below the
+ * real environment and never in production unless `ENV_FILES` asks (envFiles.ts). Returns the files read.
+ */
+export function loadEnvFilesOnce(cwd: string = process.cwd()): string[] {
+  envFilesRead ??= loadEnvFiles(process.env, cwd);
+  return envFilesRead;
+}
+
+/** The URL QStash reaches this server at when PUBLIC_URL is unset. */
+export const defaultPublicUrl = (host: string, port: number): string => `http://${urlHost(host)}:${port}`;
+
+/**
+ * Parses and validates configuration once. The only reader of process.env (STYLE.md): with no
+ * `source`, the env files are read into it first (loadEnvFilesOnce).
+ */
+export function loadEnv(source?: NodeJS.ProcessEnv): Env {
+  if (!source) loadEnvFilesOnce();
+  const parsed = EnvSchema.safeParse(source ?? process.env);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new Error(`Invalid environment:\n${lines.join('\n')}`);
   }
+  const { PORT, QSTASH_DEV_PORT, QSTASH_TOKEN } = parsed.data;
+  if (!QSTASH_TOKEN && PORT !== 0 && PORT === QSTASH_DEV_PORT) {
+    throw new Error(`Invalid environment:\n  PORT, QSTASH_DEV_PORT: both are ${PORT}, but the server and the embedded broker need a port each: change one of them`);
+  }
   const env = {
     ...parsed.data,
-    PUBLIC_URL: (parsed.data.PUBLIC_URL ?? `http://127.0.0.1:${parsed.data.PORT}`).replace(/\/+$/, ''),
+    PUBLIC_URL: (parsed.data.PUBLIC_URL ?? defaultPublicUrl(parsed.data.HOST, PORT)).replace(/\/+$/, ''),
     // A local service as a callback is a development use; production reaches public addresses only.
     PRIVATE_CALLBACKS: parsed.data.PRIVATE_CALLBACKS ?? (parsed.data.NODE_ENV === 'production' ? 'refuse' : 'loopback'),
   };

@@ -1,5 +1,6 @@
 import { join, resolve } from 'node:path';
-import { loadEnv, type Env } from './env.ts';
+import { defaultPublicUrl, loadEnv, type Env } from './env.ts';
+import { listenHost } from './http/listenHost.ts';
 import { createLogger } from './logger.ts';
 import type { ServerConfig } from './startServer.ts';
 
@@ -14,9 +15,11 @@ export function serverConfigFromEnv(env: Env = loadEnv()): ServerConfig {
   const dataDir = resolve(env.DATA_DIR);
   return {
     port: env.PORT,
-    host: '127.0.0.1',
-    publicUrl: env.PUBLIC_URL,
+    host: listenHost(env.HOST),
+    // PORT=0 (a free port) with no PUBLIC_URL: the URL is known only once listening, so startServer derives it.
+    publicUrl: env.PORT === 0 && env.PUBLIC_URL === defaultPublicUrl(env.HOST, 0) ? undefined : env.PUBLIC_URL,
     database: { url: env.DATABASE_URL, dataDir: join(dataDir, 'pglite') },
+    startupRetryMs: env.DATABASE_STARTUP_TIMEOUT * 1000,
     qstash: env.QSTASH_TOKEN
       ? {
           baseUrl: env.QSTASH_URL,
@@ -24,7 +27,7 @@ export function serverConfigFromEnv(env: Env = loadEnv()): ServerConfig {
           // Checked above: both keys are set whenever a token is.
           signingKeys: { current: env.QSTASH_CURRENT_SIGNING_KEY!, next: env.QSTASH_NEXT_SIGNING_KEY! },
         }
-      : { embedded: { port: env.QSTASH_DEV_PORT } },
+      : { embedded: { port: env.QSTASH_DEV_PORT, host: listenHost(env.QSTASH_DEV_HOST) } },
     authSecret: env.AUTH_SECRET,
     security: {
       enqueueRateLimit: env.ENQUEUE_RATE_LIMIT,
@@ -36,8 +39,10 @@ export function serverConfigFromEnv(env: Env = loadEnv()): ServerConfig {
     stripe: { webhookSecret: env.STRIPE_WEBHOOK_SECRET },
     webhookSources: env.WEBHOOK_SOURCES,
     email: { resendApiKey: env.RESEND_API_KEY, resendBaseUrl: env.RESEND_BASE_URL, from: env.RESEND_FROM_EMAIL, mailboxDir: join(dataDir, 'mailbox') },
+    brand: { productName: env.BRAND_NAME, senderName: env.EMAIL_FROM_NAME, supportUrl: env.BRAND_SUPPORT_URL, logoUrl: env.BRAND_LOGO_URL },
     filesDir: join(dataDir, 'files'),
     callbacks: { privateAddresses: env.PRIVATE_CALLBACKS },
+    metrics: { token: env.METRICS_TOKEN, port: env.METRICS_PORT },
     log: createLogger({ level: env.LOG_LEVEL }),
   };
 }

@@ -1,18 +1,23 @@
 import type { Server } from 'node:http';
 import type { PGlite } from '@electric-sql/pglite';
 import { startBroker, type Broker } from './broker/startBroker.ts';
-import { openDatabase, type Database } from './db/database.ts';
+import { isDatabaseUnreachable, openDatabase, type Database } from './db/database.ts';
 import { migrateDatabase } from './db/migrate.ts';
+import { resolveEmailBrand, type BrandOptions, type EmailBrand } from './email/branding.ts';
 import { createDevMailbox, type DevMailbox } from './email/devMailbox.ts';
 import type { EmailSender } from './email/emailSender.ts';
 import { createResendSender } from './email/resendSender.ts';
 import { QSTASH_DEV_CURRENT_SIGNING_KEY, QSTASH_DEV_NEXT_SIGNING_KEY, QSTASH_DEV_TOKEN } from './env.ts';
 import { createApp } from './http/createApp.ts';
+import type { MetricsOptions } from './http/metricsRoute.ts';
+import { startMetricsServer, type MetricsServer } from './metrics/metricsServer.ts';
+import { urlHost } from './http/listenHost.ts';
 import type { SigningKeys } from './http/createJobWorker.ts';
 import { createGatedServer, type HttpLimits } from './security/httpServer.ts';
 import type { CallbackPolicy } from './security/checkCallbackUrl.ts';
 import type { JobPublisher, JobsDeps } from './jobs/deps.ts';
 import { createDispatcher, type Dispatcher } from './jobs/dispatcher.ts';
+import { toError } from './jobs/errors.ts';
 import { startJobEventHub } from './jobs/eventHub.ts';
 import type { HandlerRegistry } from './jobs/handlers.ts';
 import { createHandlerRegistry, loadJobHandlers } from './jobs/loadJobHandlers.ts';
@@ -30,14 +35,19 @@ import type { WebhookSource } from './webhooks/webhookSource.ts';
 export interface ServerConfig {
   /** 0 picks a free port. */
   port: number;
+  /** Address to listen on. Default `127.0.0.1`; `::` is every interface (main.ts maps HOST=0.0.0.0 to it). */
   host?: string;
   /** Where QStash reaches this server. Default `http://127.0.0.1:<port>`. */
   publicUrl?: string | undefined;
-  database: { url?: string | undefined; dataDir?: string | undefined; pglite?: PGlite };
+  /** `stallTimeoutMs`: postgres only, see `OpenDatabaseOptions`. */
+  database: { url?: string | undefined; dataDir?: string | undefined; pglite?: PGlite; stallTimeoutMs?: number };
   /** `embedded` starts the broker in-process on this database; otherwise QStash cloud (or any compatible URL). */
-  qstash: { embedded: { port: number } } | { baseUrl?: string | undefined; token: string; signingKeys: SigningKeys };
+  qstash: { embedded: { port: number; host?: string | undefined } } | { baseUrl?: string | undefined; token: string; signingKeys: SigningKeys };
   authSecret: string;
-  email: { resendApiKey?: string | undefined; resendBaseUrl?: string | undefined; from: string; mailboxDir: string };
+  /** `from`: the sender, `address` or `Name <address>`; default `noreply@example.com`, named after `brand`. */
+  email: { resendApiKey?: string | undefined; resendBaseUrl?: string | undefined; from?: string | undefined; mailboxDir: string };
+  /** Product name, sender name, support and logo URLs every email uses; validated at start. Default none: neutral wording. */
+  brand?: BrandOptions | undefined;
   log: Logger;
   sweeper?: SweeperOptions;
   /** Most schedules one organization may have. Default 1,000. */
@@ -48,6 +58,11 @@ export interface ServerConfig {
   httpLimits?: Partial<HttpLimits> | undefined;
   /** Which addresses `callback` / `failureCallback` may reach, at enqueue and in the embedded broker. Default: public only. */
   callbacks?: CallbackPolicy | undefined;
+  /**
+   * How long start-up keeps retrying while the database is unreachable (refused, reset, starting
+   * up), backing off from 250 ms to 5 s; then the last error is thrown. Default 2 minutes.
+   */
+  startupRetryMs?: number;
   /** How long `stop()` lets running requests finish before cutting connections. Default 10 s. */
   drainTimeoutMs?: number;
   /** Enqueue rate limit, CORS origins, JWKS; defaults in `SecurityConfig`. */
@@ -67,6 +82,8 @@ export interface ServerConfig {
    * `updatePaymentUrl` is the paymentFailed email's link when an invoice has no hosted page.
    */
   stripe?: { webhookSecret?: string | undefined; updatePaymentUrl?: string | undefined };
+  /** `GET /metrics`: behind `token` on this server's port, and/or on its own `port`. Default: not served. */
+  metrics?: MetricsOptions | undefined;
   /** Generic webhook senders, served at `POST /api/webhooks/<name>`. Default none. */
   webhookSources?: readonly WebhookSource[] | undefined;
   /** What runs for each stored generic webhook event: `createWebhookHandlers().on(source, event, fn)`. */
@@ -87,10 +104,12 @@ export interface RunningServer {
   readonly dispatcher: Dispatcher;
   readonly mailbox: DevMailbox | undefined;
   /** Where `send*Email` (the synchronous helpers) send: Resend, or the dev mailbox. */
-  readonly email: { readonly sender: EmailSender; readonly from: string };
+  readonly email: { readonly sender: EmailSender; readonly from: string; readonly brand: EmailBrand };
   /** Signing keys the worker routes verify deliveries with. */
   readonly signingKeys: SigningKeys;
   readonly http: Server;
+  /** Where `/metrics` is served on its own port (`metrics.port`), if it is. */
+  readonly metricsUrl: string | undefined;
   stop(): Promise<void>;
 }
 
@@ -99,17 +118,29 @@ export interface RunningServer {
  * fails, what the earlier steps opened is released before the error is rethrown.
  */
 export async function startServer(config: ServerConfig): Promise<RunningServer> {
-  const opened: Array<() => Promise<void>> = []; // undo steps, in the order they were opened
-  try {
-    return await start(config, opened);
-  } catch (error) {
-    for (const release of opened.reverse()) await release().catch(() => undefined);
-    throw error;
+  const giveUpAt = Date.now() + (config.startupRetryMs ?? 120_000);
+  for (let attempt = 1; ; attempt++) {
+    const opened: Array<() => Promise<void>> = []; // undo steps, in the order they were opened
+    try {
+      return await start(config, opened);
+    } catch (error) {
+      for (const release of opened.reverse()) await release().catch(() => undefined);
+      // The database not reachable yet (a failover, a restart, a container starting next to us):
+      // start again with backoff instead of giving up; anything else fails at once.
+      const delay = Math.min(STARTUP_RETRY_MAX_MS, STARTUP_RETRY_FIRST_MS * 2 ** (attempt - 1));
+      if (!isDatabaseUnreachable(error) || Date.now() + delay > giveUpAt) throw error;
+      config.log.warn({ err: toError(error), attempt, retryInMs: delay }, '[server] Database unreachable at start-up; retrying');
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
   }
 }
 
+const STARTUP_RETRY_FIRST_MS = 250;
+const STARTUP_RETRY_MAX_MS = 5_000;
+
 async function start(config: ServerConfig, opened: Array<() => Promise<void>>): Promise<RunningServer> {
   const { log } = config;
+  const branding = resolveEmailBrand(config.brand, config.email.from); // bad values refuse the start before anything opens
   // Before anything is opened: a job type without its handler file fails start-up at once.
   const handlerDefinitions = await loadJobHandlers({ dir: config.handlersDir, overrides: config.handlers });
   const database = await openDatabase(config.database);
@@ -125,7 +156,7 @@ async function start(config: ServerConfig, opened: Array<() => Promise<void>>): 
   // Port 0 without a public URL: the URL QStash uses is known only once listening, so listen now, behind the 503 gate.
   const listenEarly = config.port === 0 && config.publicUrl === undefined;
   let port = listenEarly ? await gate.listen(0, host) : config.port;
-  const publicUrl = (config.publicUrl ?? `http://${host}:${port}`).replace(/\/+$/, '');
+  const publicUrl = (config.publicUrl ?? `http://${urlHost(host)}:${port}`).replace(/\/+$/, '');
   const publisher = deferred<JobPublisher>();
   opened.push(async () => publisher.reject(new Error('jobwire failed to start')));
   const signingKeys = 'embedded' in config.qstash ? { current: QSTASH_DEV_CURRENT_SIGNING_KEY, next: QSTASH_DEV_NEXT_SIGNING_KEY } : config.qstash.signingKeys;
@@ -155,28 +186,33 @@ async function start(config: ServerConfig, opened: Array<() => Promise<void>>): 
     jobs,
     db: database.db,
     log,
-    email: { sender, from: config.email.from },
+    email: { sender, ...branding },
     dataJobs: dataJobs.handlers,
     stripe: { updatePaymentUrl: config.stripe?.updatePaymentUrl },
     webhookHandlers: config.webhookHandlers ?? createWebhookHandlers(),
   });
 
-  gate.open(createApp({ jobs, handlers, signingKeys, authSecret: config.authSecret, log, security: config.security, webhooks: { stripe: config.stripe, sources: config.webhookSources }, files: dataJobs.files }));
+  const brokerAt: { url?: string } = {}; // `/readyz` checks the broker once it is known
+  gate.open(createApp({ jobs, handlers, signingKeys, authSecret: config.authSecret, log, security: config.security, webhooks: { stripe: config.stripe, sources: config.webhookSources }, files: dataJobs.files, metrics: config.metrics, brokerUrl: () => brokerAt.url }));
+  let metricsServer: MetricsServer | undefined;
+  if (config.metrics?.port !== undefined) metricsServer = await startMetricsServer(database.db, { ...config.metrics, port: config.metrics.port }, host);
+  if (metricsServer) opened.push(metricsServer.close);
   if (!listenEarly) port = await gate.listen(config.port, host);
-  const url = `http://${host}:${port}`;
+  const url = `http://${urlHost(host)}:${port}`;
 
   let broker: Broker | undefined;
   let qstash: { baseUrl?: string | undefined; token: string };
   if ('embedded' in config.qstash) {
     const storage = database.pglite ? { pglite: database.pglite } : { url: database.url! }; // a database is PGlite or has a URL
     const callbacks = { privateAddresses: config.callbacks?.privateAddresses ?? 'refuse', lookup: config.callbacks?.lookup };
-    const started = await startBroker({ port: config.qstash.embedded.port, storage, logger: log.child({ component: 'broker' }), callbacks });
+    const started = await startBroker({ port: config.qstash.embedded.port, host: config.qstash.embedded.host, storage, logger: log.child({ component: 'broker' }), callbacks });
     opened.push(() => started.stop());
     broker = started;
     qstash = { baseUrl: broker.url, token: QSTASH_DEV_TOKEN };
   } else {
     qstash = config.qstash;
   }
+  brokerAt.url = qstash.baseUrl ?? 'https://qstash.upstash.io';
   publisher.resolve(createQStashPublisher(createQStashClient(qstash), publicUrl));
   const sweeper = startSweeper(jobs, config.sweeper);
   opened.push(() => sweeper.stop());
@@ -191,9 +227,10 @@ async function start(config: ServerConfig, opened: Array<() => Promise<void>>): 
     jobs,
     dispatcher: createDispatcher(jobs),
     mailbox,
-    email: { sender, from: config.email.from },
+    email: { sender, ...branding },
     signingKeys,
     http,
+    metricsUrl: metricsServer?.url,
     async stop() {
       unregisterDefaultServer(server);
       await sweeper.stop();
@@ -204,6 +241,7 @@ async function start(config: ServerConfig, opened: Array<() => Promise<void>>): 
       const drain = setTimeout(() => http.closeAllConnections(), config.drainTimeoutMs ?? 10_000);
       await closed;
       clearTimeout(drain);
+      await metricsServer?.close();
       await jobs.events.stop();
       await broker?.stop();
       await database.close();

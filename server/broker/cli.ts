@@ -1,6 +1,7 @@
 /**
  * `npm run qstash:dev`: the broker alone, as a drop-in for `npx @upstash/qstash-cli dev`.
- * Config: --port / QSTASH_DEV_PORT (8080), --host (127.0.0.1), DATABASE_URL (real Postgres) or
+ * Config: --port / QSTASH_DEV_PORT (8080), --host / QSTASH_DEV_HOST (127.0.0.1; 0.0.0.0 for every
+ * interface, IPv4 and IPv6), DATABASE_URL (real Postgres) or
  * DATA_DIR (.data; PGlite in <DATA_DIR>/qstash), LOG_LEVEL (info). The only env reader of the broker.
  */
 import { mkdirSync } from 'node:fs';
@@ -8,6 +9,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PGlite } from '@electric-sql/pglite';
 import pino from 'pino';
+import { listenHost, parseHost } from '../http/listenHost.ts';
 import { QSTASH_DEV_CURRENT_SIGNING_KEY, QSTASH_DEV_NEXT_SIGNING_KEY, QSTASH_DEV_TOKEN } from '../env.ts';
 import { startBroker, type BrokerOptions } from './startBroker.ts';
 
@@ -26,6 +28,13 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
   process.stderr.write(`invalid port: ${values.port ?? process.env.QSTASH_DEV_PORT}\n`);
   process.exit(2);
 }
+let host: string;
+try {
+  host = listenHost(parseHost(values.host ?? (process.env.QSTASH_DEV_HOST || '127.0.0.1')));
+} catch (error) {
+  process.stderr.write(`invalid ${values.host === undefined ? 'QSTASH_DEV_HOST' : '--host'}: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(2);
+}
 const logger = pino({ name: 'qstash-broker', level: process.env.LOG_LEVEL ?? 'info', redact: ['authorization', '*.authorization'] });
 
 let pglite: PGlite | undefined;
@@ -42,12 +51,22 @@ if (process.env.DATABASE_URL) {
 
 const broker = await startBroker({
   port,
-  host: values.host ?? '127.0.0.1',
+  host,
   storage,
   logger,
   ...(values.token ? { token: values.token } : {}),
   ...(values['current-signing-key'] ? { currentSigningKey: values['current-signing-key'] } : {}),
   ...(values['next-signing-key'] ? { nextSigningKey: values['next-signing-key'] } : {}),
+}).catch((error: unknown) => {
+  const { code, address } = error as { code?: string; address?: string };
+  const where = `port ${port} on ${address ?? host}`;
+  const hint =
+    code === 'EADDRINUSE' ? `${where} is already in use (another broker, or jobwire's embedded one?): set QSTASH_DEV_PORT (or --port) to a free port, or QSTASH_DEV_HOST (or --host) to another address`
+    : code === 'EACCES' ? `${where} needs privileges (ports below 1024 usually do): set QSTASH_DEV_PORT (or --port) to 1024 or above`
+    : code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' ? `${host} is not an address of this machine: set QSTASH_DEV_HOST (or --host) to 127.0.0.1, 0.0.0.0 or one of this machine's addresses`
+    : error instanceof Error ? error.message : String(error);
+  process.stderr.write(`\nThe QStash broker could not start: ${hint}\n\n`);
+  process.exit(1);
 });
 
 const token = values.token ?? QSTASH_DEV_TOKEN;
