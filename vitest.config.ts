@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 // Every database-backed suite runs twice: against PGlite (the embedded default) and against the
@@ -10,6 +11,10 @@ const common = {
 
 export default defineConfig({
   test: {
+    // Vitest's default is one worker per core minus one: a single worker on a 2-core CI machine,
+    // which then sits idle whenever a test waits on the network, a timer or the database. These
+    // files are mostly waiting, so run at least three at once (JOBWIRE_TEST_WORKERS overrides).
+    maxWorkers: Number(process.env.JOBWIRE_TEST_WORKERS) || Math.max(3, availableParallelism() - 1),
     projects: [
       {
         // Type tests (*.test-d.ts) run once, here.
