@@ -42,3 +42,22 @@ describe('sendRequest', () => {
     expect(d.seen.requests).toBe(1);
   });
 });
+
+describe('sendRequest and cancellation', () => {
+  it('rejects with "aborted" when its signal is already aborted, and raises no uncaught socket error', async () => {
+    const d = await destination(() => false);
+    const uncaught: unknown[] = [];
+    const onUncaught = (error: unknown) => uncaught.push(error);
+    process.on('uncaughtException', onUncaught);
+    try {
+      const url = `http://127.0.0.1:${(server!.address() as AddressInfo).port}/hook`;
+      const request = sendRequest({ url, method: 'POST', headers: {}, body: Buffer.from('x'), timeoutMs: 5_000, signal: AbortSignal.abort() });
+      await expect(request).rejects.toThrow('aborted');
+      await new Promise((resolve) => setTimeout(resolve, 50)); // the destroyed request's error is emitted on a later tick
+      expect(uncaught).toEqual([]);
+      expect(d.seen.requests).toBe(0);
+    } finally {
+      process.off('uncaughtException', onUncaught);
+    }
+  });
+});

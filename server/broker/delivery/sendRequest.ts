@@ -94,14 +94,16 @@ function sendOnce(request: OutgoingRequest): Promise<IncomingResponse> {
       req.destroy();
       finish(() => reject(new Error('aborted')));
     };
-    if (request.signal?.aborted) return onAbort();
-    request.signal?.addEventListener('abort', onAbort);
     let responded = false;
     req.on('response', () => (responded = true));
+    // Listen for errors before anything can destroy the request: a destroyed request emits
+    // 'error' on a later tick, and with no listener that is an uncaught exception.
     req.on('error', (error: NodeJS.ErrnoException) => {
       const stale = req.reusedSocket && !responded && STALE_SOCKET_CODES.has(error.code ?? '');
       finish(() => reject(stale ? new StaleSocketError(error.message, { cause: error }) : error));
     });
+    if (request.signal?.aborted) return onAbort();
+    request.signal?.addEventListener('abort', onAbort);
     req.end(request.body);
   });
 }
