@@ -35,14 +35,16 @@ describe('a job’s trace', () => {
     const { jobId } = await admin.jobs.enqueue.mutate({ type: 'send-email', payload: { to: SECRET_ADDRESS, template: 'welcome' } });
     await waitFor(async () => (await admin.jobs.get.query({ jobId })).status === 'completed');
     const ofJob = () => exporter.getFinishedSpans().filter((s) => s.attributes['jobwire.job.id'] === jobId || s.name.startsWith('process '));
-    await waitFor(() => ofJob().filter((s) => s.name === 'run send-email').length === 2 && ofJob().filter((s) => s.name === 'process send-email').length === 2);
+    // Two handler runs (the failure, then the success). A busy machine may add deliveries that never
+    // reach the handler (answered 503 while the first attempt still settles): they are attempts too.
+    await waitFor(() => ofJob().filter((s) => s.name === 'run send-email').length === 2 && ofJob().filter((s) => s.name === 'process send-email').length >= 2);
     const spans = ofJob();
     const byName = (name: string) => spans.filter((s) => s.name === name);
     const [enqueue] = byName('create send-email');
     const [publish] = byName('send send-email');
     const attempts = byName('process send-email').sort((a, b) => Number(a.attributes['messaging.message.delivery_attempt']) - Number(b.attributes['messaging.message.delivery_attempt']));
     const runs = byName('run send-email');
-    expect(enqueue && publish && attempts.length === 2 && runs.length === 2).toBe(true);
+    expect(enqueue && publish && attempts.length >= 2 && runs.length === 2).toBe(true);
     const traceId = enqueue!.spanContext().traceId;
     for (const span of [publish!, ...attempts, ...runs]) expect(span.spanContext().traceId).toBe(traceId);
     // Parentage: enqueue → publish → each attempt (through the forwarded traceparent) → its handler run.
@@ -56,11 +58,11 @@ describe('a job’s trace', () => {
     expect(enqueue!.attributes).toMatchObject({ 'messaging.system': 'qstash', 'messaging.destination.name': 'send-email', 'messaging.operation.type': 'create' });
     const messageId = publish!.attributes['messaging.message.id'];
     expect(messageId).toEqual(expect.any(String));
-    expect(attempts.map((a) => [a.attributes['messaging.message.id'], a.attributes['messaging.message.delivery_attempt'], a.attributes['messaging.operation.type']])).toEqual([
-      [messageId, 1, 'process'],
-      [messageId, 2, 'process'],
-    ]);
-    expect(attempts.map((a) => a.attributes['http.response.status_code'])).toEqual([500, 200]);
+    expect(attempts.map((a) => [a.attributes['messaging.message.id'], a.attributes['messaging.message.delivery_attempt'], a.attributes['messaging.operation.type']])).toEqual(
+      attempts.map((_, i) => [messageId, i + 1, 'process']),
+    );
+    const handled = attempts.filter((a) => runs.some((r) => parentOf(r) === a.spanContext().spanId));
+    expect(handled.map((a) => a.attributes['http.response.status_code'])).toEqual([500, 200]);
     expect(runs.find((r) => r.status.code === 2)?.status.message).toBe('Error: first attempt fails');
     // Nothing of the payload in any span.
     const everything = JSON.stringify(spans.map((s) => ({ name: s.name, attributes: s.attributes, events: s.events, status: s.status })));
