@@ -51,8 +51,14 @@ export function createApp(deps: AppDeps): Express {
 
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
   const readiness = createReadinessCheck({ db: deps.jobs.db, brokerUrl: deps.brokerUrl }, deps.log);
-  app.get('/readyz', async (_req, res) => {
-    const { ready, checks, reasons } = await readiness();
+  // `?broker=ignore` (for load balancers): the broker is still checked and reported, but an outage
+  // does not take the instance out: enqueues go to the outbox and are published when it is back.
+  app.get('/readyz', async (req, res) => {
+    const ignoreBroker = req.query.broker === 'ignore';
+    const result = await readiness();
+    const reasons = ignoreBroker ? result.reasons.filter((r) => !r.startsWith('broker ')) : result.reasons;
+    const { checks } = result;
+    const ready = reasons.length === 0;
     res.set('Cache-Control', 'no-store');
     if (ready) return void res.json({ status: 'ready', checks });
     res.status(503).json({ status: 'unavailable', reason: reasons.join('; '), checks });

@@ -115,5 +115,8 @@ describe('/healthz and /readyz', () => {
     expect(down.status).toBe(503);
     expect(down.body).toMatchObject({ status: 'unavailable', checks: { database: true, migrations: true, broker: false } });
     expect(down.body.reason).toMatch(/^broker unreachable at http:/);
+    // A load balancer's check (`?broker=ignore`) keeps the instance in: enqueues go to the outbox.
+    const forBalancer = await get('/readyz?broker=ignore');
+    expect(forBalancer).toEqual({ status: 200, body: { status: 'ready', checks: { database: true, migrations: true, broker: false } } });
   });
 });

@@ -36,7 +36,7 @@ frontend jobwire
 
 backend instances
   balance roundrobin
-  option httpchk GET /readyz
+  option httpchk GET /readyz?broker=ignore
   http-check expect status 200
   default-server inter 1s fastinter 250ms downinter 500ms fall 2 rise 1
 ${servers.map((s) => `  server ${s.name} 127.0.0.1:${s.port} check`).join('\n')}
