@@ -1,4 +1,5 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
+import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
 import { CANCELLABLE_STATUSES } from '../../shared/jobStatus.ts';
 import { jobExecutions } from '../db/schema.ts';
 import type { JobsDeps } from './deps.ts';
@@ -7,6 +8,9 @@ import { InvalidTransitionError, toError } from './errors.ts';
 import { findJobRow, inScope } from './getJob.ts';
 import type { Scope } from './scope.ts';
 import { transition } from './transition.ts';
+
+/** What a cancel sets (also applied in bulk, server/ops/bulkJobs.ts). */
+export const CANCEL_CHANGES = { status: 'cancelled', cancelledAt: sql`now()`, completedAt: sql`now()`, nextAttemptAt: null, updatedAt: sql`now()` } satisfies PgUpdateSetSource<typeof jobExecutions>;
 
 /**
  * Cancels a pending or retrying job, and withdraws its message from the broker (best effort).
@@ -17,7 +21,7 @@ export async function cancelJob(deps: JobsDeps, scope: Scope, jobId: string, che
   const row = await transition(deps.db, async (tx) => {
     const [updated] = await tx
       .update(jobExecutions)
-      .set({ status: 'cancelled', cancelledAt: sql`now()`, completedAt: sql`now()`, nextAttemptAt: null, updatedAt: sql`now()` })
+      .set(CANCEL_CHANGES)
       .where(and(eq(jobExecutions.id, jobId), inScope(scope), approved, inArray(jobExecutions.status, CANCELLABLE_STATUSES)))
       .returning();
     return updated;

@@ -1,4 +1,5 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
+import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
 import { RETRYABLE_STATUSES } from '../../shared/jobStatus.ts';
 import { jobExecutions } from '../db/schema.ts';
 import type { JobsDeps } from './deps.ts';
@@ -9,6 +10,26 @@ import { publishJob } from './publishJob.ts';
 import type { Scope } from './scope.ts';
 import { transition } from './transition.ts';
 
+/** What a retry sets: a fresh attempt budget and a new publish generation (also applied in bulk, server/ops/bulkJobs.ts). */
+export const RETRY_CHANGES = {
+  status: 'pending',
+  retryCount: 0,
+  error: null,
+  result: null,
+  progress: null,
+  progressMessage: null,
+  attemptToken: null,
+  leaseUntil: null,
+  nextAttemptAt: null,
+  completedAt: null,
+  cancelledAt: null,
+  publishGeneration: sql`${jobExecutions.publishGeneration} + 1`,
+  publishedAt: null,
+  messageId: null,
+  runAt: sql`now()`,
+  updatedAt: sql`now()`,
+} satisfies PgUpdateSetSource<typeof jobExecutions>;
+
 /**
  * Runs a failed or cancelled job again from a fresh attempt budget, as a new publish generation.
  * `check` (the API caller's access to the job's type and payload) runs before the state change.
@@ -18,24 +39,7 @@ export async function retryJob(deps: JobsDeps, scope: Scope, jobId: string, chec
   const row = await transition(deps.db, async (tx) => {
     const [updated] = await tx
       .update(jobExecutions)
-      .set({
-        status: 'pending',
-        retryCount: 0,
-        error: null,
-        result: null,
-        progress: null,
-        progressMessage: null,
-        attemptToken: null,
-        leaseUntil: null,
-        nextAttemptAt: null,
-        completedAt: null,
-        cancelledAt: null,
-        publishGeneration: sql`${jobExecutions.publishGeneration} + 1`,
-        publishedAt: null,
-        messageId: null,
-        runAt: sql`now()`,
-        updatedAt: sql`now()`,
-      })
+      .set(RETRY_CHANGES)
       .where(and(eq(jobExecutions.id, jobId), inScope(scope), approved, inArray(jobExecutions.status, RETRYABLE_STATUSES)))
       .returning();
     return updated;

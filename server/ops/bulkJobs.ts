@@ -9,10 +9,12 @@ import { bulkOperationItems, bulkOperations, type BulkOperationRow } from '../db
 import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
 import { jobExecutions, type JobRow } from '../db/schema.ts';
 import type { JobsDeps } from '../jobs/deps.ts';
+import { CANCEL_CHANGES } from '../jobs/cancelJob.ts';
 import { toError } from '../jobs/errors.ts';
 import { inScope } from '../jobs/getJob.ts';
 import { toJobView } from '../jobs/jobView.ts';
 import { publishJob } from '../jobs/publishJob.ts';
+import { RETRY_CHANGES } from '../jobs/retryJob.ts';
 import { ALL_ORGANIZATIONS, type Scope } from '../jobs/scope.ts';
 import { JobFilter, jobFilterConditions } from './jobFilter.ts';
 import { mapLimited } from './mapLimited.ts';
@@ -40,33 +42,8 @@ interface ActionSpec {
 
 // The same guarded changes as retryJob and cancelJob, applied to a batch.
 const SPECS: Record<BulkAction, ActionSpec> = {
-  retry: {
-    statuses: RETRYABLE_STATUSES,
-    outcome: 'retried',
-    set: {
-      status: 'pending',
-      retryCount: 0,
-      error: null,
-      result: null,
-      progress: null,
-      progressMessage: null,
-      attemptToken: null,
-      leaseUntil: null,
-      nextAttemptAt: null,
-      completedAt: null,
-      cancelledAt: null,
-      publishGeneration: sql`${t.publishGeneration} + 1`,
-      publishedAt: null,
-      messageId: null,
-      runAt: sql`now()`,
-      updatedAt: sql`now()`,
-    },
-  },
-  cancel: {
-    statuses: CANCELLABLE_STATUSES,
-    outcome: 'cancelled',
-    set: { status: 'cancelled', cancelledAt: sql`now()`, completedAt: sql`now()`, nextAttemptAt: null, updatedAt: sql`now()` },
-  },
+  retry: { statuses: RETRYABLE_STATUSES, outcome: 'retried', set: RETRY_CHANGES },
+  cancel: { statuses: CANCELLABLE_STATUSES, outcome: 'cancelled', set: CANCEL_CHANGES },
 };
 
 /** The types a caller may act on: every type for operators; an admin's are those the API lets it create (not the server-only ones). */
