@@ -4,13 +4,16 @@ import pino, { type Logger } from 'pino';
 import { QSTASH_DEV_CURRENT_SIGNING_KEY, QSTASH_DEV_NEXT_SIGNING_KEY, QSTASH_DEV_TOKEN } from '../env.ts';
 import { dispatchCreated, type BrokerContext } from './brokerContext.ts';
 import { createExecutor, type BrokerStorage } from './db/executor.ts';
+import { GroupCommit } from './db/groupCommit.ts';
 import { migrate } from './db/migrate.ts';
 import { deliverMessage } from './delivery/deliverMessage.ts';
 import { Dispatcher } from './dispatch/dispatcher.ts';
 import { createHttpServer } from './http/createHttpServer.ts';
 import { ROUTES } from './http/routes.ts';
 import { startHousekeeping } from './housekeeping.ts';
+import { insertMessages, type InsertOutcome, type NewMessage } from './messages/insertMessage.ts';
 import { listPendingForDispatch } from './messages/messageQueries.ts';
+import { removeDelivered, type Settle } from './messages/settleMessage.ts';
 import { listQueues } from './queues/queueStore.ts';
 import { ScheduleRunner } from './schedules/scheduleRunner.ts';
 import type { CallbackPolicy } from '../security/checkCallbackUrl.ts';
@@ -63,6 +66,12 @@ export interface Broker {
   pendingCount(): number;
 }
 
+// One flush's statement carries its messages' bodies (as base64 JSON): bounded, so a burst of large
+// batches makes several statements rather than one huge string.
+const ACCEPT_FLUSH_LIMITS = { maxItems: 100, maxWeight: 16 * 1024 * 1024, weigh: (call: NewMessage[]) => call.reduce((sum, m) => sum + m.spec.body.length + 512, 0) };
+// Likewise the response bodies a settle logs.
+const SETTLE_FLUSH_LIMITS = { maxItems: 500, maxWeight: 16 * 1024 * 1024, weigh: (settle: Settle) => settle.result.body.length + 512 };
+
 export async function startBroker(options: BrokerOptions): Promise<Broker> {
   const logger = options.logger ?? pino({ level: 'silent' });
   const now = options.now ?? Date.now;
@@ -81,6 +90,13 @@ export async function startBroker(options: BrokerOptions): Promise<Broker> {
     await db.close();
     throw error;
   }
+  // Concurrent publishes and concurrent deliveries each share one statement (one commit) per flush.
+  const accept = new GroupCommit<NewMessage[], InsertOutcome[]>(async (calls) => {
+    const outcomes = await insertMessages(db, calls.flat(), { now: now(), ensureQueues: true });
+    let next = 0;
+    return calls.map((call) => outcomes.slice(next, (next += call.length)));
+  }, ACCEPT_FLUSH_LIMITS);
+  const delivered = new GroupCommit<Settle, boolean>((settles) => removeDelivered(db, settles), SETTLE_FLUSH_LIMITS);
   const callbacks = { lookup: options.callbacks?.lookup, privateAddresses: options.callbacks?.privateAddresses ?? 'loopback' } as const;
   // The dispatcher calls back into `schedules`, which is created right below and before anything can fire.
   const ctx: BrokerContext = {
@@ -90,11 +106,12 @@ export async function startBroker(options: BrokerOptions): Promise<Broker> {
     token: options.token ?? QSTASH_DEV_TOKEN,
     keys: { current: options.currentSigningKey ?? QSTASH_DEV_CURRENT_SIGNING_KEY, next: options.nextSigningKey ?? QSTASH_DEV_NEXT_SIGNING_KEY },
     maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
+    accept,
     dispatcher: new Dispatcher({
       maxConcurrent: options.maxConcurrentDeliveries ?? 64,
       now,
       logger,
-      deliver: (id) =>
+      deliver: (id, cached) =>
         deliverMessage(
           {
             db,
@@ -104,9 +121,11 @@ export async function startBroker(options: BrokerOptions): Promise<Broker> {
             defaultTimeoutMs: options.defaultTimeoutMs ?? 15 * 60_000,
             signingKey: () => ctx.keys.current,
             onCreated: (messages) => dispatchCreated(ctx, messages),
+            settleDelivered: (settle) => delivered.submit(settle),
             callbacks,
           },
           id,
+          cached,
         ),
       onScheduleDue: (id) => schedules.onDue(id),
     }),

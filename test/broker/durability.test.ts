@@ -62,7 +62,7 @@ describe('restart durability', () => {
     const storage = h.storage;
     const rewind = 'UPDATE qstash.schedules SET next_schedule_time = next_schedule_time - 3 * 3600000 WHERE id = $1';
     if ('pglite' in storage) await storage.pglite.query(rewind, [scheduleId]);
-    else {
+    else if ('url' in storage) {
       const postgres = (await import('postgres')).default;
       const sql = postgres(storage.url, { max: 1, onnotice: () => {} });
       await sql.unsafe(rewind, [scheduleId]);

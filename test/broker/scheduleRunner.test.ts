@@ -2,6 +2,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrokerContext } from '../../server/broker/brokerContext.ts';
 import { createExecutor, type Executor } from '../../server/broker/db/executor.ts';
+import { GroupCommit } from '../../server/broker/db/groupCommit.ts';
 import type { Dispatcher } from '../../server/broker/dispatch/dispatcher.ts';
 import { ScheduleRunner } from '../../server/broker/schedules/scheduleRunner.ts';
 import { startHarness, type Harness } from './support/harness.ts';
@@ -22,7 +23,7 @@ function recordingRunner(): { runner: ScheduleRunner; armed: [string, number][] 
   const armed: [string, number][] = [];
   // Only the two methods the runner calls exist; the cast keeps the real Dispatcher out of the test.
   const dispatcher = { scheduleAt: (id: string, at: number) => armed.push([id, at]), add: () => {} } as unknown as Dispatcher;
-  const ctx: BrokerContext = { db, now: Date.now, logger: pino({ level: 'silent' }), dispatcher, keys: { current: 'c', next: 'n' }, token: 't', maxBodyBytes: 1024 };
+  const ctx: BrokerContext = { db, now: Date.now, logger: pino({ level: 'silent' }), dispatcher, keys: { current: 'c', next: 'n' }, token: 't', maxBodyBytes: 1024, accept: new GroupCommit(() => Promise.reject(new Error('the runner publishes in its own transaction'))) };
   return { runner: new ScheduleRunner(ctx, () => {}), armed };
 }
 

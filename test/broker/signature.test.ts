@@ -1,6 +1,7 @@
 import { Receiver } from '@upstash/qstash';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signDelivery } from '../../server/broker/delivery/signDelivery.ts';
+import { createHash } from 'node:crypto';
+import { bodyHash, signDelivery } from '../../server/broker/delivery/signDelivery.ts';
 import { QSTASH_DEV_CURRENT_SIGNING_KEY, QSTASH_DEV_NEXT_SIGNING_KEY } from '../../server/env.ts';
 import type { RecordedRequest } from './support/destination.ts';
 import { receiver, startHarness, verifyDelivery, type Harness } from './support/harness.ts';
@@ -68,5 +69,24 @@ describe('Upstash-Signature', () => {
     } finally {
       await other.close();
     }
+  });
+
+  it('signed with node:crypto, verifies with the official Receiver under the current and the next key, and fails once any part is altered', async () => {
+    const url = 'https://app.example/api/jobs/email';
+    const body = Buffer.from('{"jobId":"j1"}');
+    for (const key of [QSTASH_DEV_CURRENT_SIGNING_KEY, QSTASH_DEV_NEXT_SIGNING_KEY]) {
+      const token = signDelivery({ key, url, body, nowMs: Date.now() });
+      await expect(receiver.verify({ signature: token, body: body.toString(), url })).resolves.toBe(true);
+      const parts = token.split('.');
+      for (let i = 0; i < 3; i++) {
+        const altered = parts.map((part, j) => (j === i ? part.slice(0, -2) + (part.at(-2) === 'A' ? 'B' : 'A') + part.at(-1) : part)).join('.');
+        await expect(receiver.verify({ signature: altered, body: body.toString(), url })).rejects.toThrow();
+      }
+    }
+    const claims = JSON.parse(Buffer.from(signDelivery({ key: 'k', url, body, nowMs: 1_700_000_000_500 }).split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
+    expect(Object.keys(claims)).toEqual(['iss', 'sub', 'exp', 'nbf', 'iat', 'jti', 'body']);
+    expect(claims).toMatchObject({ iss: 'Upstash', sub: url, iat: 1_700_000_000, nbf: 1_700_000_000, exp: 1_700_000_300 });
+    expect(claims.body).toBe(createHash('sha256').update(body).digest('base64').replace(/\+/g, '-').replace(/\//g, '_'));
+    expect(bodyHash(Buffer.alloc(0))).toBe('47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU=');
   });
 });

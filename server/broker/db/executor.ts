@@ -19,9 +19,11 @@ export interface Executor extends Queryable {
   close(): Promise<void>;
 }
 
-export type BrokerStorage = { pglite: PGlite } | { url: string };
+/** A shared PGlite, a postgres:// URL, or a ready executor (closed by the broker; benchmarks wrap one to count statements). */
+export type BrokerStorage = { pglite: PGlite } | { url: string } | { executor: Executor };
 
 export function createExecutor(storage: BrokerStorage): Executor {
+  if ('executor' in storage) return storage.executor;
   return 'pglite' in storage ? wrapPglite(storage.pglite) : wrapPostgres(storage.url);
 }
 

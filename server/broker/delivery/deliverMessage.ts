@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Executor, Queryable } from '../db/executor.ts';
 import { insertMessage } from '../messages/insertMessage.ts';
 import type { StoredMessage } from '../messages/messageModel.ts';
-import { claimMessage, markScheduleState, moveToDlq, removeDelivered, rescheduleMessage, type AttemptResult } from '../messages/settleMessage.ts';
+import { markScheduleState, moveToDlq, removeDelivered, rescheduleMessage, type AttemptResult, type Settle } from '../messages/settleMessage.ts';
 import { headerValue, retryAfterMs, retryDelayMs } from './backoff.ts';
 import type { CallbackPolicy } from '../../security/checkCallbackUrl.ts';
 import type { PrivateCallbacks } from '../../security/addressRanges.ts';
@@ -10,7 +10,7 @@ import { callbackBody, callbackSpec } from './callbackMessage.ts';
 import { CallbackRefusedError, guardCallback } from './callbackGuard.ts';
 import { sendRequest } from './sendRequest.ts';
 import { BrokerError } from '../errors.ts';
-import { cancelMessages } from '../messages/messageQueries.ts';
+import { cancelMessages, getMessage } from '../messages/messageQueries.ts';
 import { bindToRun, recordStep } from '../workflows/bindToRun.ts';
 import { failWorkflowRun, noteFailureCallback, workflowCallbackFields } from '../workflows/failWorkflowRun.ts';
 import { prepareWorkflowDelivery } from '../workflows/workflowDelivery.ts';
@@ -26,6 +26,8 @@ export interface DeliveryContext {
   signal: AbortSignal;
   /** Hands messages created while settling (callbacks) to the dispatcher, after commit. */
   onCreated(messages: StoredMessage[]): void;
+  /** Records a plain delivered message (see `removeDelivered`), group-committed with concurrent ones; false when it was gone. */
+  settleDelivered(settle: Settle): Promise<boolean>;
   /** Which addresses callbacks may reach (destinations are not checked: they include this server's own worker routes). */
   callbacks: CallbackPolicy & { privateAddresses: PrivateCallbacks };
 }
@@ -43,11 +45,16 @@ export type AttemptOutcome =
 // Hop-by-hop and framing headers are the transport's business, never the publisher's.
 const UNFORWARDABLE = new Set(['content-length', 'host', 'connection', 'transfer-encoding', 'keep-alive', 'upgrade', 'te', 'trailer']);
 
-/** One attempt: claim the message, call the destination, then record the outcome durably. */
-export async function deliverMessage(ctx: DeliveryContext, id: string): Promise<AttemptOutcome> {
-  const message = await claimMessage(ctx.db, id, ctx.now());
+/**
+ * One attempt: call the destination, then record the outcome durably, ACTIVE included, in one write
+ * transaction. `cached` is the message as just stored, which spares reading it back; without it
+ * the message is read (gone: cancelled meanwhile). Nothing is written before the attempt: a crash
+ * mid-attempt leaves the message pending and it is attempted again after a restart.
+ */
+export async function deliverMessage(ctx: DeliveryContext, id: string, cached?: StoredMessage): Promise<AttemptOutcome> {
+  const message = cached ?? (await getMessage(ctx.db, id));
   if (!message) return { kind: 'gone' };
-  const log = ctx.logger.child({ messageId: message.id, attempt: message.retried });
+  const startedAt = ctx.now();
   const prepared = await prepareWorkflowDelivery(ctx.db, message);
   if ('obsolete' in prepared) {
     await cancelMessages(ctx.db, { where: 'id = $1', params: [message.id] }, ctx.now());
@@ -55,8 +62,9 @@ export async function deliverMessage(ctx: DeliveryContext, id: string): Promise<
   }
   const result = await callDestination(ctx, message, prepared);
   if (ctx.signal.aborted) return { kind: 'abandoned' };
-  log.debug({ status: result.status, error: result.error }, '[broker] Delivery attempt finished');
-  return settleAttempt(ctx, message, result);
+  // No per-delivery child logger: at info level this line costs nothing.
+  ctx.logger.debug({ messageId: message.id, attempt: message.retried, status: result.status, error: result.error }, '[broker] Delivery attempt finished');
+  return settleAttempt(ctx, { message, result, startedAt, now: ctx.now() });
 }
 
 async function callDestination(ctx: DeliveryContext, message: StoredMessage, prepared: { body: Buffer; headers: Record<string, string> }): Promise<Attempt> {
@@ -92,17 +100,18 @@ async function callDestination(ctx: DeliveryContext, message: StoredMessage, pre
   }
 }
 
-async function settleAttempt(ctx: DeliveryContext, message: StoredMessage, result: Attempt): Promise<AttemptOutcome> {
-  const now = ctx.now();
+async function settleAttempt(ctx: DeliveryContext, settle: Settle & { result: Attempt }): Promise<AttemptOutcome> {
+  const { message, result, now } = settle;
   const status = result.status ?? 0;
   if (status >= 200 && status < 300) {
-    // The common case needs one statement; callbacks and schedule bookkeeping need a transaction.
+    // The common case is one row in a group-committed statement; callbacks and schedule bookkeeping need a transaction.
     if (!message.callback && !message.scheduleId) {
-      await removeDelivered(ctx.db, message, result, now);
+      await ctx.settleDelivered(settle);
       return { kind: 'delivered' };
     }
     const created = await ctx.db.transaction(async (tx) => {
-      if (!(await removeDelivered(tx, message, result, now))) return [];
+      const [removed] = await removeDelivered(tx, [settle]);
+      if (!removed) return [];
       await markScheduleState(tx, message, 'SUCCESS');
       return publishCallbacks(tx, message, result, { now, success: true });
     });
@@ -112,12 +121,12 @@ async function settleAttempt(ctx: DeliveryContext, message: StoredMessage, resul
   const nonRetryable = result.permanent === true || (status === 489 && headerValue(result.header, 'upstash-nonretryable-error')?.toLowerCase() === 'true');
   if (!nonRetryable && message.retried < message.maxRetries) {
     const dueAt = now + (retryAfterMs(result.header, now) ?? retryDelayMs(message.retryDelay, message.retried));
-    await rescheduleMessage(ctx.db, message, result, { now, dueAt });
+    await rescheduleMessage(ctx.db, settle, dueAt);
     return { kind: 'retry', dueAt };
   }
   let dlqId: string | undefined;
   const created = await ctx.db.transaction(async (tx) => {
-    dlqId = await moveToDlq(tx, message, result, now);
+    dlqId = await moveToDlq(tx, settle);
     if (dlqId === undefined) return [];
     await markScheduleState(tx, message, 'FAIL');
     await failWorkflowRun(tx, message, dlqId, now);

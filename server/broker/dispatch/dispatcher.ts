@@ -1,28 +1,37 @@
 import type { Logger } from 'pino';
 import type { AttemptOutcome } from '../delivery/deliverMessage.ts';
-import type { FlowControl } from '../messages/messageModel.ts';
+import type { FlowControl, StoredMessage } from '../messages/messageModel.ts';
 import { DueTimer } from './dueTimer.ts';
 import { FlowLimiter } from './flowLimiter.ts';
 import { QueueLanes } from './queueLanes.ts';
 
-/** What the dispatcher keeps per pending message: enough to order and gate it, never the body. */
+/** What the dispatcher keeps per pending message: enough to order and gate it. */
 export interface DispatchEntry {
   id: string;
   seq: number;
   dueAt: number;
   queueName?: string | undefined;
   flow?: FlowControl | undefined;
+  /**
+   * The message as just stored, for its first attempt, so it is not read back. Kept only for
+   * messages due soon and within a byte budget; the others are read when their attempt starts.
+   */
+  message?: StoredMessage | undefined;
 }
 
 export interface DispatcherDeps {
   maxConcurrent: number;
   now(): number;
   logger: Logger;
-  deliver(id: string): Promise<AttemptOutcome>;
+  deliver(id: string, cached: StoredMessage | undefined): Promise<AttemptOutcome>;
   onScheduleDue(scheduleId: string): void;
 }
 
 const DB_ERROR_RETRY_MS = 1000;
+/** Only messages due within this long keep their stored copy for the first attempt. */
+const CACHE_HORIZON_MS = 5_000;
+/** Bodies kept for first attempts, at most; beyond it messages are read back when attempted. */
+const CACHE_MAX_BYTES = 32 * 1024 * 1024;
 
 /**
  * Decides when each pending message is attempted: due time (one timer), queue lanes (FIFO +
@@ -36,6 +45,7 @@ export class Dispatcher {
   private readonly inFlight = new Map<string, Promise<void>>();
   private readonly globalWaiting: string[] = [];
   private readonly flowsWithWaiters = new Set<string>();
+  private cachedBytes = 0;
   private stopped = false;
 
   constructor(private readonly deps: DispatcherDeps) {
@@ -55,9 +65,19 @@ export class Dispatcher {
     return this.inFlight.size;
   }
 
+  /** Whether an attempt of this message is under way (the API shows it ACTIVE). */
+  isInFlight(id: string): boolean {
+    return this.inFlight.has(id);
+  }
+
   add(entry: DispatchEntry): void {
     if (this.stopped) return;
-    const isNew = !this.entries.has(entry.id);
+    const previous = this.entries.get(entry.id);
+    const isNew = previous === undefined;
+    if (previous) this.uncache(previous);
+    const size = entry.message?.body.length ?? 0;
+    if (entry.message && (entry.dueAt > this.deps.now() + CACHE_HORIZON_MS || this.cachedBytes + size > CACHE_MAX_BYTES)) entry = { ...entry, message: undefined };
+    this.cachedBytes += entry.message ? size : 0;
     this.entries.set(entry.id, entry);
     if (entry.flow) this.flows.configure(entry.flow, isNew);
     if (entry.queueName) this.lanes.add(entry.queueName, entry.id, entry.seq);
@@ -68,6 +88,7 @@ export class Dispatcher {
   remove(id: string): void {
     const entry = this.entries.get(id);
     if (!entry) return;
+    this.uncache(entry);
     this.entries.delete(id);
     this.timer.cancel(`m:${id}`);
     if (entry.flow) this.flows.untrack(entry.flow.key, id);
@@ -119,8 +140,10 @@ export class Dispatcher {
       return;
     }
     if (flowKey !== undefined) this.flows.acquire(flowKey);
+    const cached = entry.message;
+    this.uncache(entry);
     const run = this.deps
-      .deliver(id)
+      .deliver(id, cached)
       .catch((error: unknown): AttemptOutcome | 'error' => {
         this.deps.logger.error({ err: error, messageId: id }, '[broker] Delivery bookkeeping failed; will retry');
         return 'error';
@@ -150,6 +173,13 @@ export class Dispatcher {
     }
     if (entry.flow) this.drainFlow(entry.flow.key);
     this.drainGlobal();
+  }
+
+  /** Drops the stored copy: it serves one first attempt, and retries re-read the row. */
+  private uncache(entry: DispatchEntry): void {
+    if (!entry.message) return;
+    this.cachedBytes -= entry.message.body.length;
+    entry.message = undefined;
   }
 
   private drainGlobal(): void {

@@ -8,7 +8,8 @@ import { ok, type BrokerRequest, type BrokerResponse, type Route } from './types
 async function get(ctx: BrokerContext, req: BrokerRequest): Promise<BrokerResponse> {
   const message = await getMessage(ctx.db, req.params.id as string);
   if (!message) throw notFound('message not found');
-  return ok(messageJson(message));
+  // An attempt writes nothing until it ends, so "under way" comes from the dispatcher.
+  return ok(messageJson(ctx.dispatcher.isInFlight(message.id) ? { ...message, state: 'ACTIVE' } : message));
 }
 
 async function cancelOne(ctx: BrokerContext, req: BrokerRequest): Promise<BrokerResponse> {

@@ -75,39 +75,6 @@ export interface StoredMessage extends MessageSpec {
   state: MessageState;
 }
 
-/** The columns of qstash.messages, in insert order, for a spec. */
-export function specColumns(spec: MessageSpec) {
-  return {
-    kind: spec.kind,
-    url: spec.url,
-    method: spec.method,
-    header: JSON.stringify(spec.header),
-    body: spec.body,
-    topic_name: spec.topicName ?? null,
-    endpoint_name: spec.endpointName ?? null,
-    queue_name: spec.queueName ?? null,
-    schedule_id: spec.scheduleId ?? null,
-    max_retries: spec.maxRetries,
-    retry_delay: spec.retryDelay ?? null,
-    callback: spec.callback ?? null,
-    failure_callback: spec.failureCallback ?? null,
-    callback_options: JSON.stringify(spec.callbackOptions),
-    timeout_ms: spec.timeoutMs ?? null,
-    not_before: spec.notBefore,
-    flow_key: spec.flow?.key ?? null,
-    flow_parallelism: spec.flow?.parallelism ?? null,
-    flow_rate: spec.flow?.rate ?? null,
-    flow_period: spec.flow?.period ?? null,
-    labels: JSON.stringify(spec.labels),
-    caller_ip: spec.callerIp ?? null,
-    redact: spec.redact ? JSON.stringify(spec.redact) : null,
-    workflow: spec.workflow ? JSON.stringify(spec.workflow) : null,
-  };
-}
-
-/** Columns cast from text, so both drivers bind them the same way. */
-export const JSON_COLUMNS = new Set(['header', 'callback_options', 'labels', 'redact', 'workflow']);
-
 /** Maps a messages row (or its `to_jsonb` snapshot kept in the DLQ) back to the domain type. */
 export function rowToMessage(row: Record<string, unknown>): StoredMessage {
   const str = (k: string) => (row[k] == null ? undefined : String(row[k]));

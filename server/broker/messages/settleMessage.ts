@@ -1,6 +1,6 @@
 import type { Queryable } from '../db/executor.ts';
 import { recordEvents } from '../events/recordEvent.ts';
-import { rowToMessage, type Header, type StoredMessage } from './messageModel.ts';
+import type { Header, StoredMessage } from './messageModel.ts';
 
 /** What one attempt produced; `status` is absent when no response arrived (timeout, network error). */
 export interface AttemptResult {
@@ -8,18 +8,6 @@ export interface AttemptResult {
   header: Header;
   body: Buffer;
   error?: string;
-}
-
-/** Marks a message ACTIVE for an attempt and returns it; undefined when it was cancelled meanwhile. */
-export async function claimMessage(db: Queryable, id: string, now: number): Promise<StoredMessage | undefined> {
-  const rows = await db.query(
-    `WITH m AS (UPDATE qstash.messages SET state = 'ACTIVE' WHERE id = $1 RETURNING *),
-     e AS (INSERT INTO qstash.events (time, message_id, state, url, topic_name, queue_name, schedule_id, labels, flow_key, caller_ip, detail)
-           SELECT $2, id, 'ACTIVE', url, topic_name, queue_name, schedule_id, labels, flow_key, caller_ip, jsonb_build_object('retried', retried) FROM m)
-     SELECT * FROM m`,
-    [id, now],
-  );
-  return rows[0] ? rowToMessage(rows[0]) : undefined;
 }
 
 export function responseDetail(result: AttemptResult): Record<string, unknown> {
@@ -33,37 +21,68 @@ export function responseDetail(result: AttemptResult): Record<string, unknown> {
 
 const EVENT_FROM_ROW = `INSERT INTO qstash.events (time, message_id, state, url, topic_name, queue_name, schedule_id, labels, flow_key, caller_ip, detail)`;
 
-/** Removes a delivered message and logs DELIVERED in one statement; false when it was already gone (cancelled mid-flight). */
-export async function removeDelivered(db: Queryable, message: StoredMessage, result: AttemptResult, now: number): Promise<boolean> {
-  const rows = await db.query(
-    `WITH d AS (DELETE FROM qstash.messages WHERE id = $1 RETURNING *)
-     ${EVENT_FROM_ROW}
-     SELECT $2, id, 'DELIVERED', url, topic_name, queue_name, schedule_id, labels, flow_key, caller_ip, $3::text::jsonb FROM d RETURNING message_id`,
-    [message.id, now, JSON.stringify({ ...responseDetail(result), retried: message.retried })],
-  );
-  return rows.length > 0;
+/** A finished attempt as the log records it: ACTIVE at `startedAt`, then its outcome. */
+export interface Settle {
+  message: StoredMessage;
+  result: AttemptResult;
+  startedAt: number;
+  now: number;
 }
 
-/** Puts a failed attempt back for a retry at `dueAt`, logging ERROR and RETRY, in one statement. */
-export async function rescheduleMessage(db: Queryable, message: StoredMessage, result: AttemptResult, options: { now: number; dueAt: number }): Promise<boolean> {
+/**
+ * Removes delivered messages and logs ACTIVE + DELIVERED for each, in one statement whatever their
+ * number (the broker group-commits concurrent deliveries); per settle, false when the message was
+ * already gone (cancelled mid-flight).
+ */
+export async function removeDelivered(db: Queryable, settles: readonly Settle[]): Promise<boolean[]> {
+  if (settles.length === 0) return [];
+  const input = settles.map((s) => ({
+    id: s.message.id,
+    started_at: s.startedAt,
+    retried: s.message.retried,
+    time: s.now,
+    detail: { ...responseDetail(s.result), retried: s.message.retried },
+  }));
+  const rows = await db.query<{ id: string }>(
+    `WITH input AS (SELECT * FROM jsonb_to_recordset($1::text::jsonb) AS x(id text, started_at bigint, retried int, time bigint, detail jsonb)),
+     d AS (DELETE FROM qstash.messages m USING input i WHERE m.id = i.id RETURNING m.*),
+     e AS (${EVENT_FROM_ROW}
+           SELECT ev.time, d.id, ev.state, d.url, d.topic_name, d.queue_name, d.schedule_id, d.labels, d.flow_key, d.caller_ip, ev.detail
+           FROM d JOIN input i ON i.id = d.id
+           CROSS JOIN LATERAL (VALUES (1, i.started_at, 'ACTIVE', jsonb_build_object('retried', i.retried)), (2, i.time, 'DELIVERED', i.detail)) AS ev(n, time, state, detail)
+           ORDER BY d.seq, ev.n)
+     SELECT id FROM d`,
+    [JSON.stringify(input)],
+  );
+  const removed = new Set(rows.map((r) => r.id));
+  return settles.map((s) => removed.has(s.message.id));
+}
+
+/** Puts a failed attempt back for a retry at `dueAt`, logging ACTIVE, ERROR and RETRY, in one statement. */
+export async function rescheduleMessage(db: Queryable, settle: Settle, dueAt: number): Promise<boolean> {
+  const { message, result } = settle;
   const rows = await db.query(
     `WITH u AS (UPDATE qstash.messages SET state = 'RETRY', retried = retried + 1, due_at = $2 WHERE id = $1 RETURNING *)
      ${EVENT_FROM_ROW}
-     SELECT $3, u.id, e.state, u.url, u.topic_name, u.queue_name, u.schedule_id, u.labels, u.flow_key, u.caller_ip, e.detail
-     FROM u, (VALUES ('ERROR', $4::text::jsonb), ('RETRY', $5::text::jsonb)) AS e(state, detail) RETURNING message_id`,
+     SELECT e.time, u.id, e.state, u.url, u.topic_name, u.queue_name, u.schedule_id, u.labels, u.flow_key, u.caller_ip, e.detail
+     FROM u, (VALUES (1, $6::bigint, 'ACTIVE', $7::text::jsonb), (2, $3::bigint, 'ERROR', $4::text::jsonb), (3, $3::bigint, 'RETRY', $5::text::jsonb)) AS e(n, time, state, detail)
+     ORDER BY e.n RETURNING message_id`,
     [
       message.id,
-      options.dueAt,
-      options.now,
+      dueAt,
+      settle.now,
       JSON.stringify({ ...responseDetail(result), retried: message.retried }),
-      JSON.stringify({ nextDeliveryTime: options.dueAt, retried: message.retried + 1 }),
+      JSON.stringify({ nextDeliveryTime: dueAt, retried: message.retried + 1 }),
+      settle.startedAt,
+      JSON.stringify({ retried: message.retried }),
     ],
   );
   return rows.length > 0;
 }
 
 /** Moves a message that ran out of attempts to the DLQ with its last response; returns the dlqId. */
-export async function moveToDlq(tx: Queryable, message: StoredMessage, result: AttemptResult, now: number): Promise<string | undefined> {
+export async function moveToDlq(tx: Queryable, settle: Settle): Promise<string | undefined> {
+  const { message, result, now } = settle;
   const rows = await tx.query<{ dlq_id: string }>(
     `WITH m AS (DELETE FROM qstash.messages WHERE id = $1 RETURNING *),
      s AS (SELECT nextval(pg_get_serial_sequence('qstash.dlq', 'seq')) AS v)
@@ -77,6 +96,7 @@ export async function moveToDlq(tx: Queryable, message: StoredMessage, result: A
   const dlqId = rows[0]?.dlq_id;
   if (dlqId === undefined) return undefined;
   await recordEvents(tx, [
+    { time: settle.startedAt, state: 'ACTIVE', message, detail: { retried: message.retried } },
     { time: now, state: 'ERROR', message, detail: { ...responseDetail(result), retried: message.retried } },
     { time: now, state: 'FAILED', message, detail: { ...responseDetail(result), dlqId, retried: message.retried } },
   ]);

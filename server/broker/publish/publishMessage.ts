@@ -1,14 +1,14 @@
 import { dispatchCreated, type BrokerContext } from '../brokerContext.ts';
 import type { Queryable } from '../db/executor.ts';
-import { insertMessage, type InsertOutcome } from '../messages/insertMessage.ts';
+import { BrokerError } from '../errors.ts';
+import { insertMessages, type InsertOutcome, type NewMessage } from '../messages/insertMessage.ts';
 import type { MessageSpec, StoredMessage } from '../messages/messageModel.ts';
-import { ensureQueue } from '../queues/queueStore.ts';
 import { dedupKey } from './dedupKey.ts';
 import type { HeaderMap } from './headerMap.ts';
 import { parseMessageOptions } from './parseMessageOptions.ts';
 import { resolveDestinations } from './resolveDestinations.ts';
 import { validateName } from './validateUrl.ts';
-import { bindToRun, recordStep } from '../workflows/bindToRun.ts';
+import { bindToRun, recordStep, type ExplicitOptions } from '../workflows/bindToRun.ts';
 
 export interface PublishInput {
   /** The raw destination: URL (query string included) or URL-group name. */
@@ -25,39 +25,83 @@ export interface PublishResult {
   deduplicated?: boolean;
 }
 
-/**
- * Validates and stores one publish (fan-out for URL groups). Everything is parsed before anything is
- * written, so a bad request stores nothing. Returns one result per target.
- */
-export async function publishMessage(ctx: BrokerContext, input: PublishInput): Promise<{ results: PublishResult[]; isGroup: boolean }> {
+/** One publish, parsed and resolved: a message per target, nothing written yet. */
+export interface PreparedPublish {
+  items: (NewMessage & { explicit: ExplicitOptions })[];
+  isGroup: boolean;
+}
+
+/** Validates one publish and resolves its targets (fan-out for URL groups); a bad request throws a 4xx. */
+export async function preparePublish(ctx: BrokerContext, input: PublishInput): Promise<PreparedPublish> {
   const options = parseMessageOptions(input.headers);
   const queueName = input.queueName === undefined ? undefined : validateName(input.queueName, 'queue name');
   const { targets, isGroup } = await resolveDestinations(ctx.db, input.destination);
-  const now = ctx.now();
-  const notBefore = options.notBeforeMs ?? now + options.delayMs;
+  const notBefore = options.notBeforeMs ?? ctx.now() + options.delayMs;
   const { delayMs: _delay, notBeforeMs: _notBefore, ...rest } = options;
   const explicit = { retries: input.headers.has('upstash-retries'), retryDelay: input.headers.has('upstash-retry-delay'), timeout: input.headers.has('upstash-timeout') };
-  const results: PublishResult[] = [];
-  const created: StoredMessage[] = [];
-  for (const target of targets) {
+  const items = targets.map((target) => {
     const spec: MessageSpec = { ...rest, ...target, kind: 'message', body: input.body, queueName, notBefore, callerIp: input.callerIp };
-    const key = dedupKey(input.headers, spec);
-    const store = async (tx: Queryable): Promise<InsertOutcome> => {
-      if (queueName) await ensureQueue(tx, queueName, now);
-      const binding = await bindToRun(tx, spec, explicit, now);
-      if ('duplicateOf' in binding) return { deduplicated: true, messageId: binding.duplicateOf };
-      const inserted = await insertMessage(tx, binding.spec, { now, dueAt: notBefore, dedupKey: key });
-      if (!inserted.deduplicated) await recordStep(tx, inserted.message);
-      return inserted;
-    };
-    const outcome = key || queueName || spec.workflow ? await ctx.db.transaction(store) : await store(ctx.db);
-    if (outcome.deduplicated) {
-      results.push({ messageId: outcome.messageId, url: target.url, deduplicated: true });
-    } else {
-      results.push({ messageId: outcome.message.id, url: target.url });
+    return { spec, dueAt: notBefore, dedupKey: dedupKey(input.headers, spec), explicit };
+  });
+  return { items, isGroup };
+}
+
+/**
+ * Stores prepared publishes (one request's, or a whole /v2/batch) as one write transaction and
+ * hands the new messages to the dispatcher; answers per publish its results, or the 4xx that
+ * refused it. Plain messages go through the broker's group commit (one multi-row statement shared
+ * with concurrent publishes); a call carrying workflow messages runs in one transaction that binds
+ * each to its run.
+ */
+export async function storePublishes(ctx: BrokerContext, publishes: readonly PreparedPublish[]): Promise<(PublishResult[] | BrokerError)[]> {
+  const items = publishes.flatMap((p) => p.items);
+  const outcomes: (InsertOutcome | BrokerError)[] = items.some((i) => i.spec.workflow)
+    ? await ctx.db.transaction((tx) => storeWorkflowItems(tx, items, ctx.now()))
+    : await ctx.accept.submit(items);
+  const created: StoredMessage[] = [];
+  let next = 0;
+  const results = publishes.map((p) => {
+    const mine = outcomes.slice(next, (next += p.items.length));
+    const refused = mine.find((o) => o instanceof BrokerError);
+    if (refused) return refused;
+    return p.items.map((item, i) => {
+      const outcome = mine[i] as InsertOutcome; // one outcome per item, none refused
+      if (outcome.deduplicated) return { messageId: outcome.messageId, url: item.spec.url, deduplicated: true };
       created.push(outcome.message);
-    }
-  }
+      return { messageId: outcome.message.id, url: item.spec.url };
+    });
+  });
   dispatchCreated(ctx, created);
-  return { results, isGroup };
+  return results;
+}
+
+/** Validates and stores one publish. Everything is parsed before anything is written, so a bad request stores nothing. */
+export async function publishMessage(ctx: BrokerContext, input: PublishInput): Promise<{ results: PublishResult[]; isGroup: boolean }> {
+  const prepared = await preparePublish(ctx, input);
+  const [results = []] = await storePublishes(ctx, [prepared]);
+  if (results instanceof BrokerError) throw results;
+  return { results, isGroup: prepared.isGroup };
+}
+
+/** A message its run refuses (the run ended) is answered alone: the refusal is thrown before it writes anything. */
+async function storeWorkflowItems(tx: Queryable, items: PreparedPublish['items'], now: number): Promise<(InsertOutcome | BrokerError)[]> {
+  const outcomes: (InsertOutcome | BrokerError)[] = [];
+  for (const item of items) {
+    const binding = await bindToRun(tx, item.spec, item.explicit, now).catch((error: unknown) => {
+      if (error instanceof BrokerError) return error;
+      throw error;
+    });
+    if (binding instanceof BrokerError) {
+      outcomes.push(binding);
+      continue;
+    }
+    if ('duplicateOf' in binding) {
+      outcomes.push({ deduplicated: true, messageId: binding.duplicateOf });
+      continue;
+    }
+    const [inserted] = await insertMessages(tx, [{ spec: binding.spec, dueAt: item.dueAt, dedupKey: item.dedupKey }], { now, ensureQueues: true });
+    if (inserted && !inserted.deduplicated) await recordStep(tx, inserted.message);
+    outcomes.push(inserted as InsertOutcome); // one item in, one outcome out
+  }
+  return outcomes;
 }
