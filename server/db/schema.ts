@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { bigserial, boolean, check, index, integer, jsonb, pgTable, real, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
-import { JOB_STATUS_LIST, type JobStatus } from '../../shared/jobStatus.ts';
+import { JOB_STATUS_LIST, TERMINAL_STATUSES, type JobStatus } from '../../shared/jobStatus.ts';
 import type { JobType } from '../../shared/catalogue.ts';
 
 /** `IN ('a','b')` from a shared tuple, so each list exists once (STYLE.md). */
@@ -53,8 +53,10 @@ export const jobExecutions = pgTable(
   (t) => [
     check('job_executions_status_check', sql`${t.status} IN (${inList(JOB_STATUS_LIST)})`),
     check('job_executions_progress_check', sql`${t.progress} IS NULL OR (${t.progress} >= 0 AND ${t.progress} <= 1)`),
-    index('job_executions_type_idx').on(t.type),
-    index('job_executions_status_idx').on(t.status),
+    // Every claim and settle changes `status`, so each is a non-HOT update that adds an entry to
+    // every index whose predicate the new row meets: few indexes, and partial where they can be
+    // (docs/performance.md, "Delivery"). Lease renewals and progress touch no indexed column and
+    // stay HOT, with the page room the fillfactor leaves (migration 0007).
     index('job_executions_user_id_idx').on(t.userId),
     index('job_executions_created_at_idx').on(t.createdAt),
     // Keyset pagination of jobs.list: newest first within an organization.
@@ -63,10 +65,11 @@ export const jobExecutions = pgTable(
     uniqueIndex('job_executions_idempotency_idx')
       .on(sql`coalesce(${t.organizationId}, -1)`, t.idempotencyKey)
       .where(sql`${t.idempotencyKey} IS NOT NULL`),
-    // The sweeper's work: unpublished rows, expired leases and overdue retries.
-    index('job_executions_sweep_idx').on(t.status, t.publishedAt),
-    // The health view's "anything completed lately" (server/jobs/jobHealth.ts).
-    index('job_executions_completed_idx').on(t.completedAt).where(sql`${t.status} = 'completed'`),
+    // Any status but the bulk of the table: the sweeper (unpublished rows, expired leases, overdue
+    // retries), queue gauges, job health, failure groups, a status filter. A completed job leaves it.
+    index('job_executions_not_completed_idx').on(t.status, t.publishedAt).where(sql`${t.status} <> 'completed'`),
+    // Finished jobs by completion time: cleanup's cutoff, job health's "anything completed lately".
+    index('job_executions_finished_idx').on(t.status, t.completedAt).where(sql`${t.status} IN (${inList(TERMINAL_STATUSES)})`),
   ],
 );
 

@@ -1,6 +1,4 @@
-import { Receiver } from '@upstash/qstash';
 import type { Request, RequestHandler, Response } from 'express';
-import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { JOB_TYPE_LIST, jobTypeConfig, type AvailableJobType } from '../../shared/catalogue.ts';
 import { defaultServer } from '../defaultServer.ts';
 import type { JobsDeps } from '../jobs/deps.ts';
@@ -9,6 +7,7 @@ import type { JobHandler, JobWorkerHandler } from '../jobs/handlers.ts';
 import { processDelivery, type DeliveryOutcome } from '../jobs/processDelivery.ts';
 import { workerUrl } from '../qstash/createQStashPublisher.ts';
 import { logSecurityEvent, SECURITY_EVENTS } from '../security/securityEvent.ts';
+import { createDeliveryVerifier, type DeliveryVerifier } from './verifyDeliverySignature.ts';
 
 /** Largest body read when no parser ran (the app's own worker routes use express.raw with the same limit). */
 const WORKER_BODY_LIMIT = 1024 * 1024;
@@ -38,9 +37,9 @@ export function createJobWorker<P>(handler: JobWorkerHandler<P>): RequestHandler
 export function createJobWorker<T extends AvailableJobType>(handler: JobHandler<T>, options: JobWorkerOptions<T>): RequestHandler;
 export function createJobWorker<T extends AvailableJobType>(handler: JobHandler<T>, options?: JobWorkerOptions<T>): RequestHandler {
   if (options) {
-    const receiver = receiverFor(options.signingKeys);
+    const verify = verifierFor(options.signingKeys);
     const url = workerUrl(options.deps.publicUrl, jobTypeConfig(options.type).endpoint);
-    return (req, res) => serveDelivery(req, res, { handler, type: options.type, deps: options.deps, receiver, url });
+    return (req, res) => serveDelivery(req, res, { handler, type: options.type, deps: options.deps, verify, url });
   }
   return async (req, res) => {
     const type = JOB_TYPE_LIST.find((t) => jobTypeConfig(t).endpoint === `${req.baseUrl}${req.path}`.replace(/\/+$/, ''));
@@ -50,58 +49,55 @@ export function createJobWorker<T extends AvailableJobType>(handler: JobHandler<
     const server = defaultServer();
     const url = workerUrl(server.publicUrl, jobTypeConfig(type).endpoint);
     // The path names the type; `handler` was written for it (the seed's one-route-per-type files).
-    await serveDelivery(req, res, { handler: handler as JobHandler<AvailableJobType>, type, deps: server.jobs, receiver: receiverFor(server.signingKeys), url });
+    await serveDelivery(req, res, { handler: handler as JobHandler<AvailableJobType>, type, deps: server.jobs, verify: verifierFor(server.signingKeys), url });
   };
 }
 
-const receivers = new Map<string, Receiver>();
-function receiverFor(keys: SigningKeys): Receiver {
+const verifiers = new Map<string, DeliveryVerifier>();
+function verifierFor(keys: SigningKeys): DeliveryVerifier {
   const id = `${keys.current}\n${keys.next}`;
-  let receiver = receivers.get(id);
-  if (!receiver) {
-    // devMode false: otherwise the SDK honours QSTASH_DEV and silently swaps in the public dev keys.
-    receiver = new Receiver({ currentSigningKey: keys.current, nextSigningKey: keys.next, devMode: false });
-    receivers.set(id, receiver);
+  let verify = verifiers.get(id);
+  if (!verify) {
+    verify = createDeliveryVerifier(keys);
+    verifiers.set(id, verify);
   }
-  return receiver;
+  return verify;
 }
 
 interface Served<T extends AvailableJobType> {
   handler: JobHandler<T>;
   type: T;
   deps: JobsDeps;
-  receiver: Receiver;
+  verify: DeliveryVerifier;
   /** The URL the signature must name. */
   url: string;
 }
 
 async function serveDelivery<T extends AvailableJobType>(req: Request, res: Response, served: Served<T>): Promise<void> {
-  const { type, deps, receiver, url } = served;
+  const { type, deps, verify, url } = served;
   const messageId = req.header('upstash-message-id') ?? '';
-  const log = deps.log.child({ jobType: type, messageId });
+  // Bound only when something is logged: the path that succeeds logs from processDelivery.
+  const log = () => deps.log.child({ jobType: type, messageId });
   const raw = await rawBody(req);
   if (raw === undefined) {
-    log.error('[jobs] Worker route has no raw body: mount createJobWorker before express.json(), or behind express.raw()');
+    log().error('[jobs] Worker route has no raw body: mount createJobWorker before express.json(), or behind express.raw()');
     return void res.status(500).json({ error: 'worker route misconfigured' });
   }
   const signature = req.header('upstash-signature');
   if (!signature) {
-    logSecurityEvent(log, SECURITY_EVENTS.forgedDelivery, { reason: 'no Upstash-Signature header', ip: req.ip }, '[jobs] Rejected delivery with an invalid signature');
+    logSecurityEvent(log(), SECURITY_EVENTS.forgedDelivery, { reason: 'no Upstash-Signature header', ip: req.ip }, '[jobs] Rejected delivery with an invalid signature');
     return void res.status(401).json({ error: 'Upstash-Signature header is missing' });
   }
   try {
-    // QStash signs HS256 only; the SDK would accept any HMAC algorithm the key fits.
-    if (decodeProtectedHeader(signature).alg !== 'HS256') throw new Error('signature algorithm is not HS256');
-    // QStash always sets `exp`; the SDK accepts a token without one, which would never expire.
-    if (typeof decodeJwt(signature).exp !== 'number') throw new Error('signature has no expiry (exp)');
-    await receiver.verify({ signature, body: raw, url });
+    // Over the exact bytes received, against the configured URL of this route.
+    verify({ signature, body: raw, url });
   } catch (error) {
-    logSecurityEvent(log, SECURITY_EVENTS.forgedDelivery, { reason: toError(error).message, ip: req.ip }, '[jobs] Rejected delivery with an invalid signature');
+    logSecurityEvent(log(), SECURITY_EVENTS.forgedDelivery, { reason: toError(error).message, ip: req.ip }, '[jobs] Rejected delivery with an invalid signature');
     return void res.status(401).json({ error: 'invalid signature' });
   }
   let body: unknown;
   try {
-    body = JSON.parse(raw);
+    body = JSON.parse(raw.toString('utf8'));
   } catch {
     return void nonRetryable(res, 'body is not JSON');
   }
@@ -111,14 +107,14 @@ async function serveDelivery<T extends AvailableJobType>(req: Request, res: Resp
     respond(res, outcome);
   } catch (error) {
     // Infrastructure failure (database down…): nothing was settled, so let the broker retry.
-    log.error({ err: toError(error) }, '[jobs] Delivery could not be processed');
+    log().error({ err: toError(error) }, '[jobs] Delivery could not be processed');
     res.status(500).json({ error: 'internal error' });
   }
 }
 
 /** The body as sent: from `express.raw`, or read here when no body parser ran. Undefined if a parser consumed it. */
-async function rawBody(req: Request): Promise<string | undefined> {
-  if (Buffer.isBuffer(req.body)) return req.body.toString('utf8');
+async function rawBody(req: Request): Promise<Buffer | undefined> {
+  if (Buffer.isBuffer(req.body)) return req.body;
   if (req.readableEnded || req.body !== undefined) return undefined;
   const chunks: Buffer[] = [];
   let size = 0;
@@ -127,7 +123,7 @@ async function rawBody(req: Request): Promise<string | undefined> {
     if (size > WORKER_BODY_LIMIT) throw Object.assign(new Error('request body too large'), { status: 413 });
     chunks.push(chunk);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 function nonRetryable(res: Response, reason: string): void {

@@ -47,8 +47,8 @@ const jobs = (n: number) => `${n} job${n === 1 ? '' : 's'}`;
  * The seed's job-health check over jobs created in the last hour, and the signals that something
  * is wrong beyond failures: attempts stuck past their lease, jobs waiting while nothing completes,
  * jobs the outbox has not handed to the broker. Each query reads an index range: the last hour
- * (job_executions_org_created_idx / _created_at_idx), the unfinished statuses (_status_idx,
- * _sweep_idx), the latest completion (_completed_idx).
+ * (job_executions_org_created_idx / _created_at_idx), the unfinished statuses
+ * (_not_completed_idx), the latest completion (_finished_idx).
  */
 export async function jobHealth(db: DbOrTx, scope: Scope, thresholds: JobHealthThresholds = {}): Promise<JobHealth> {
   const limits = { ...DEFAULTS, ...thresholds };

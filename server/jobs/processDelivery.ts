@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { jobTypeConfig, type AvailableJobType } from '../../shared/catalogue.ts';
-import { BaseJob, JobMetadata, ScheduledFiring } from '../../shared/jobApi.ts';
+import { z } from 'zod';
+import { jobTypeConfig, JobTypeSchema, type AvailableJobType } from '../../shared/catalogue.ts';
+import { JobId, JobMetadata, ScheduledFiring } from '../../shared/jobApi.ts';
 import type { JobRow } from '../db/schema.ts';
 import { attemptsOf } from './attempts.ts';
 import { claimJob, readJobRow } from './claimJob.ts';
@@ -38,6 +39,11 @@ const MISSING_ROW_RETRIES = 2;
 /** Metadata as stored; a row written by an older version that no longer parses reads as none. */
 const StoredMetadata = JobMetadata.catch({});
 const PROGRESS_INTERVAL_MS = 250;
+/**
+ * What a job envelope must name: the job. Its metadata and payload are not read (the row is the
+ * truth), so not validated either; `BaseJob` would check them on every delivery for nothing.
+ */
+const Envelope = z.object({ jobId: JobId, type: JobTypeSchema });
 
 export async function processDelivery<T extends AvailableJobType>(
   deps: JobsDeps,
@@ -48,7 +54,10 @@ export async function processDelivery<T extends AvailableJobType>(
   // the broker comes back soon, and the job's attempts are untouched.
   const jobId = await resolveJobId(deps, delivery).catch((error: unknown) => unavailable(deps, error));
   if (typeof jobId !== 'string') return jobId;
-  const log = deps.log.child({ jobId, jobType: delivery.type, messageId: delivery.messageId, retried: delivery.retried });
+  // The delivery's bindings, on every line it logs; the child logger is made only if the handler
+  // or a failure asks for it, not on every delivery.
+  const bindings = { jobId, jobType: delivery.type, messageId: delivery.messageId, retried: delivery.retried };
+  const log = lazyChild(deps.log, bindings);
 
   const attempts = attemptsOf(deps.db, deps.log);
   // A redelivery while this process still runs or settles the job: no statement needed to know it is busy.
@@ -65,12 +74,12 @@ export async function processDelivery<T extends AvailableJobType>(
     const parsed = jobTypeConfig(delivery.type).payload.safeParse(row.payload);
     if (!parsed.success) return await settleFailure(deps, row, token, new JobValidationError('Stored payload no longer matches its schema', parsed.error.issues), log, delivery);
 
-    log.info({ type: row.type, attempt: row.retryCount + 1 }, '[jobs] Processing job'); // jobId is bound on `log`
+    deps.log.info({ ...bindings, type: row.type, attempt: row.retryCount + 1 }, '[jobs] Processing job');
     jobMetrics.started(row);
     let outcome: Promise<DeliveryOutcome>;
     try {
       const result = await traceHandler(row, () => runWithTimeout(row, (signal) => handler(parsed.data as never, context(deps, row, parsed.data, { token, signal, log }) as HandlerContext<T>)));
-      outcome = settleSuccess(deps, row, token, result, log);
+      outcome = settleSuccess(deps, row, token, result, { bindings, log });
     } catch (error) {
       outcome = settleFailure(deps, row, token, error, log, delivery);
     }
@@ -95,6 +104,12 @@ const SETTLE_ANSWER_MS = 5_000;
 const STATEMENT_RETRIES = 6;
 /** How long a settle is retried before the attempt is abandoned to its lease (the job runs again). */
 const SETTLE_PATIENCE_MS = 10 * 60_000;
+
+type LazyLog = () => JobsDeps['log'];
+function lazyChild(log: JobsDeps['log'], bindings: object): LazyLog {
+  let child: JobsDeps['log'] | undefined;
+  return () => (child ??= log.child(bindings));
+}
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const retryDelay = (attempt: number) => Math.min(1_000, 50 * 2 ** attempt);
@@ -145,24 +160,24 @@ async function settleWithRetry(deps: JobsDeps, settle: () => Promise<JobRow | un
   }
 }
 
-async function settleSuccess(deps: JobsDeps, row: JobRow, token: string, result: unknown, log: JobsDeps['log']): Promise<DeliveryOutcome> {
+async function settleSuccess(deps: JobsDeps, row: JobRow, token: string, result: unknown, logs: { bindings: object; log: LazyLog }): Promise<DeliveryOutcome> {
   const done = await settleWithRetry(
     deps,
     () => completeJob(deps.db, row.id, token, result),
     async () => ((await readJobRow(deps.db, row.id))?.status === 'completed' ? row : undefined),
   );
   if (!done) {
-    log.warn('[jobs] Attempt finished after losing its lease; result discarded');
+    logs.log().warn('[jobs] Attempt finished after losing its lease; result discarded');
     return { kind: 'duplicate', jobId: row.id, status: 'stale' };
   }
-  log.info({ type: row.type, durationMs: Date.now() - row.updatedAt.getTime() }, '[jobs] Job processed successfully');
+  deps.log.info({ ...logs.bindings, type: row.type, durationMs: Date.now() - row.updatedAt.getTime() }, '[jobs] Job processed successfully');
   jobMetrics.settled(row, 'completed');
   return { kind: 'completed', jobId: row.id };
 }
 
 /** The job id a delivery names: from the envelope, or a schedule firing turned into its job. */
 async function resolveJobId(deps: JobsDeps, delivery: Delivery): Promise<string | DeliveryOutcome> {
-  const envelope = BaseJob.safeParse(delivery.body);
+  const envelope = Envelope.safeParse(delivery.body);
   if (envelope.success) return envelope.data.jobId;
   const firing = ScheduledFiring.safeParse(delivery.body);
   if (!firing.success) return { kind: 'failed', reason: 'Body is neither a job envelope nor a schedule firing' };
@@ -189,7 +204,7 @@ async function settleFailure(
   row: JobRow,
   token: string,
   error: unknown,
-  log: JobsDeps['log'],
+  log: LazyLog,
   delivery: Pick<Delivery, 'retried'>,
 ): Promise<DeliveryOutcome> {
   if (isDatabaseUnavailable(error)) {
@@ -200,7 +215,7 @@ async function settleFailure(
       () => releaseAttempt(deps.db, { jobId: row.id, token, nextAttemptAt: new Date(Date.now() + BUSY_RETRY_MS), republish: delivery.retried >= row.maxRetries }),
       () => readJobRow(deps.db, row.id),
     );
-    log.warn({ type: row.type, err: toError(error), released: released !== undefined }, '[jobs] Database unavailable during the attempt; retrying without counting it');
+    log().warn({ type: row.type, err: toError(error), released: released !== undefined }, '[jobs] Database unavailable during the attempt; retrying without counting it');
     return { kind: 'busy', jobId: row.id, retryAfterMs: BUSY_RETRY_MS };
   }
   const permanent = isNonRetryable(error);
@@ -224,10 +239,10 @@ async function settleFailure(
   const failure = { type: row.type, error: toStoredError(error).message, err: toError(error), retryCount: settled.retryCount };
   jobMetrics.settled(row, settled.status === 'failed' ? 'failed' : 'retried');
   if (settled.status === 'failed') {
-    log.error({ ...failure, willRetry: false }, '[jobs] Job processing failed');
+    log().error({ ...failure, willRetry: false }, '[jobs] Job processing failed');
     return { kind: 'failed', jobId: row.id, reason: toStoredError(error).message };
   }
-  log.warn({ ...failure, willRetry: true, nextAttemptAt: settled.nextAttemptAt }, '[jobs] Job processing failed');
+  log().warn({ ...failure, willRetry: true, nextAttemptAt: settled.nextAttemptAt }, '[jobs] Job processing failed');
   return { kind: 'retry', jobId: row.id, retryAfterMs };
 }
 
@@ -250,7 +265,7 @@ async function runWithTimeout(row: JobRow, run: (signal: AbortSignal) => Promise
   }
 }
 
-function context(deps: JobsDeps, row: JobRow, payload: unknown, attempt: { token: string; signal: AbortSignal; log: JobsDeps['log'] }): HandlerContext {
+function context(deps: JobsDeps, row: JobRow, payload: unknown, attempt: { token: string; signal: AbortSignal; log: LazyLog }): HandlerContext {
   const { token, signal, log } = attempt;
   let lastReport = 0;
   return {
@@ -264,7 +279,9 @@ function context(deps: JobsDeps, row: JobRow, payload: unknown, attempt: { token
     userId: row.userId,
     metadata: StoredMetadata.parse(row.metadata),
     signal,
-    log,
+    get log() {
+      return log();
+    },
     async progress(fraction, message) {
       const now = Date.now();
       if (fraction < 1 && now - lastReport < PROGRESS_INTERVAL_MS) return;

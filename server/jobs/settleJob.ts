@@ -26,14 +26,16 @@ export function failedAttemptSet(exhausted: SQL, nextAttemptAt: SQL, error: Stor
 }
 
 export async function completeJob(db: Db, jobId: string, token: string, result: unknown): Promise<JobRow | undefined> {
-  return transition(db, async (tx) => {
-    const [row] = await tx
-      .update(jobExecutions)
-      .set({ ...released, status: 'completed', result: result ?? null, error: null, progress: 1, completedAt: sql`now()` })
-      .where(heldBy(jobId, token))
-      .returning();
-    return row;
-  });
+  // Raw SQL, like the claim: every delivery that succeeds runs it. Fenced as `heldBy`.
+  const stored = result === undefined || result === null ? null : (JSON.stringify(result) ?? null);
+  return transition(
+    db,
+    sql`UPDATE job_executions SET
+          status = 'completed', result = ${stored}::jsonb, error = NULL, progress = 1, completed_at = now(),
+          attempt_token = NULL, lease_until = NULL, updated_at = now()
+        WHERE job_id = ${jobId} AND status = 'processing' AND attempt_token = ${token}
+        RETURNING *`,
+  );
 }
 
 /** A failed attempt: `retrying` with its next attempt time, or `failed` when no attempts are left. */
@@ -43,14 +45,13 @@ export async function failAttempt(
 ): Promise<JobRow | undefined> {
   const t = jobExecutions;
   const exhausted = input.permanent ? sql`true` : sql`${t.retryCount} >= ${t.maxRetries}`;
-  return transition(db, async (tx) => {
-    const [row] = await tx
+  return transition(
+    db,
+    db
       .update(t)
       .set(failedAttemptSet(exhausted, sql`${input.nextAttemptAt.toISOString()}::timestamptz`, input.error))
-      .where(heldBy(input.jobId, input.token))
-      .returning();
-    return row;
-  });
+      .where(heldBy(input.jobId, input.token)),
+  );
 }
 
 /**
@@ -66,19 +67,15 @@ export async function releaseAttempt(
   const t = jobExecutions;
   return transition(
     db,
-    async (tx) => {
-      const [row] = await tx
-        .update(t)
-        .set({
-          ...released,
-          status: 'retrying',
-          nextAttemptAt: sql`${input.nextAttemptAt.toISOString()}::timestamptz`,
-          ...(input.republish ? { publishedAt: null, publishGeneration: sql`${t.publishGeneration} + 1` } : {}),
-        })
-        .where(heldBy(input.jobId, input.token))
-        .returning();
-      return row;
-    },
+    db
+      .update(t)
+      .set({
+        ...released,
+        status: 'retrying',
+        nextAttemptAt: sql`${input.nextAttemptAt.toISOString()}::timestamptz`,
+        ...(input.republish ? { publishedAt: null, publishGeneration: sql`${t.publishGeneration} + 1` } : {}),
+      })
+      .where(heldBy(input.jobId, input.token)),
     'database unavailable during the attempt; not counted',
   );
 }
@@ -90,14 +87,10 @@ export async function reportProgress(
 ): Promise<JobRow | undefined> {
   return transition(
     db,
-    async (tx) => {
-      const [row] = await tx
-        .update(jobExecutions)
-        .set({ progress: input.fraction, progressMessage: input.message ?? null, updatedAt: sql`now()` })
-        .where(heldBy(input.jobId, input.token))
-        .returning();
-      return row;
-    },
+    db
+      .update(jobExecutions)
+      .set({ progress: input.fraction, progressMessage: input.message ?? null, updatedAt: sql`now()` })
+      .where(heldBy(input.jobId, input.token)),
     input.message,
   );
 }

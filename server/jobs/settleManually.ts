@@ -26,14 +26,10 @@ export async function settleManually(deps: JobsDeps, jobId: string, settlement: 
       : { status: 'failed' as const, error: toStoredError(settlement.error ?? 'Marked failed by hand') };
   const row = await transition(
     deps.db,
-    async (tx) => {
-      const [updated] = await tx
-        .update(t)
-        .set({ ...outcome, completedAt: settlement.completedAt ?? sql`now()`, attemptToken: null, leaseUntil: null, nextAttemptAt: null, updatedAt: sql`now()` })
-        .where(and(eq(t.id, jobId), inArray(t.status, MANUALLY_SETTLEABLE_STATUSES)))
-        .returning();
-      return updated;
-    },
+    deps.db
+      .update(t)
+      .set({ ...outcome, completedAt: settlement.completedAt ?? sql`now()`, attemptToken: null, leaseUntil: null, nextAttemptAt: null, updatedAt: sql`now()` })
+      .where(and(eq(t.id, jobId), inArray(t.status, MANUALLY_SETTLEABLE_STATUSES))),
     `manually ${settlement.status}`,
   );
   if (!row) {

@@ -1,21 +1,60 @@
-import type { DbOrTx } from '../db/database.ts';
-import type { JobRow } from '../db/schema.ts';
-import { recordEvent } from './recordEvent.ts';
+import { getTableColumns, is, SQL, sql, type SQLWrapper } from 'drizzle-orm';
+import { queryRows, type DbOrTx } from '../db/database.ts';
+import { jobExecutions, type JobRow } from '../db/schema.ts';
+import { eventNotice, JOB_EVENT_COLUMNS, recordEvent } from './recordEvent.ts';
 
 type Tx = Parameters<Parameters<DbOrTx['transaction']>[0]>[0];
 
 /**
- * Runs one guarded state change (an `UPDATE … WHERE status IN (…) RETURNING`) and, when it
- * matched, writes the timeline event and NOTIFY in the same transaction.
+ * A guarded update of one job, built but not run: `db.update(jobExecutions).set(…).where(…)`
+ * (the builder only lends its SQL; `transition` runs it on the `db` it is given).
  */
-export async function transition(
-  db: DbOrTx,
-  change: (tx: Tx) => Promise<JobRow | undefined>,
-  message?: string,
-): Promise<JobRow | undefined> {
-  return db.transaction(async (tx) => {
-    const row = await change(tx);
-    if (row) await recordEvent(tx, row, message);
-    return row;
-  });
+export interface JobUpdate {
+  returning(): SQLWrapper;
+}
+
+/**
+ * Runs one guarded state change (an `UPDATE … WHERE status IN (…) RETURNING`) and, when it
+ * matched, writes the timeline event and the NOTIFY with it, atomically.
+ *
+ * Given the update itself (a builder, or the raw `UPDATE job_executions … RETURNING *` of a hot
+ * statement, cheaper to build), all of it is ONE statement (its own transaction): the update, the
+ * event insert and the NOTIFY are data-modifying CTEs and the final SELECT, so a state change
+ * costs one round trip and one commit. Given a function (a change that needs several
+ * statements), it runs in a transaction and the event is recorded after it.
+ */
+export async function transition(db: DbOrTx, change: JobUpdate | SQL | ((tx: Tx) => Promise<JobRow | undefined>), message?: string): Promise<JobRow | undefined> {
+  if (typeof change === 'function') {
+    return db.transaction(async (tx) => {
+      const row = await change(tx);
+      if (row) await recordEvent(tx, row, message);
+      return row;
+    });
+  }
+  // The NOTIFY is in the final SELECT, not a CTE of its own: a SELECT CTE nobody reads never runs.
+  const [row] = await queryRows<Record<string, unknown>>(
+    db,
+    sql`WITH changed AS ${is(change, SQL) ? sql`(${change})` : change.returning()},
+      event AS (
+        INSERT INTO job_events (${JOB_EVENT_COLUMNS})
+        SELECT job_id, organization_id, job_type, status, progress, ${message ?? null}::text, retry_count, max_retries, next_attempt_at, error,
+               CASE WHEN status = 'completed' THEN result END
+        FROM changed
+        RETURNING id, job_id, organization_id
+      )
+      SELECT changed.*, ${eventNotice(sql`event`)} AS notified FROM changed JOIN event USING (job_id)`,
+  );
+  return row && toJobRow(row);
+}
+
+const columns = Object.entries(getTableColumns(jobExecutions));
+
+/** A `job_executions` row as the driver returned it, mapped as drizzle maps its own results. */
+function toJobRow(raw: Record<string, unknown>): JobRow {
+  const row: Record<string, unknown> = {};
+  for (const [key, column] of columns) {
+    const value = raw[column.name];
+    row[key] = value === null || value === undefined ? null : column.mapFromDriverValue(value);
+  }
+  return row as JobRow; // every column of the table, mapped by its own column type
 }

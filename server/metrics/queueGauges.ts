@@ -9,7 +9,7 @@ export interface QueueSnapshot {
 
 /**
  * What waits, per type and status, and the outbox backlog. Reads only the pending, retrying and
- * processing rows (job_executions_status_idx, job_executions_sweep_idx), however many finished
+ * processing rows (job_executions_not_completed_idx), however many finished
  * jobs the table holds.
  */
 export async function readQueueSnapshot(db: DbOrTx): Promise<QueueSnapshot> {
