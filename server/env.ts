@@ -44,6 +44,8 @@ export const EnvSchema = z.object({
   DATABASE_URL: optional,
   /** Seconds start-up keeps retrying while DATABASE_URL's server is unreachable (refused, starting up); 0 gives up at once. Default 120. */
   DATABASE_STARTUP_TIMEOUT: z.preprocess(emptyAsUnset, z.coerce.number().int().min(0).max(3600).default(120)),
+  /** `false`: no server-side prepared statements (PgBouncer in transaction mode before 1.21). Default true. */
+  DATABASE_PREPARE: z.preprocess(emptyAsUnset, z.enum(['true', 'false']).default('true')),
   QSTASH_URL: optional,
   QSTASH_TOKEN: optional,
   QSTASH_CURRENT_SIGNING_KEY: optional,

@@ -18,7 +18,7 @@ export function serverConfigFromEnv(env: Env = loadEnv()): ServerConfig {
     host: listenHost(env.HOST),
     // PORT=0 (a free port) with no PUBLIC_URL: the URL is known only once listening, so startServer derives it.
     publicUrl: env.PORT === 0 && env.PUBLIC_URL === defaultPublicUrl(env.HOST, 0) ? undefined : env.PUBLIC_URL,
-    database: { url: env.DATABASE_URL, dataDir: join(dataDir, 'pglite') },
+    database: { url: env.DATABASE_URL, dataDir: join(dataDir, 'pglite'), prepare: env.DATABASE_PREPARE === 'true' },
     startupRetryMs: env.DATABASE_STARTUP_TIMEOUT * 1000,
     qstash: env.QSTASH_TOKEN
       ? {

@@ -17,6 +17,7 @@ import { createGatedServer, type HttpLimits } from './security/httpServer.ts';
 import type { CallbackPolicy } from './security/checkCallbackUrl.ts';
 import type { JobPublisher, JobsDeps } from './jobs/deps.ts';
 import { createDispatcher, type Dispatcher } from './jobs/dispatcher.ts';
+import { publishBatcher } from './jobs/publishBatcher.ts';
 import { toError } from './jobs/errors.ts';
 import { startJobEventHub } from './jobs/eventHub.ts';
 import type { HandlerRegistry } from './jobs/handlers.ts';
@@ -39,8 +40,8 @@ export interface ServerConfig {
   host?: string;
   /** Where QStash reaches this server. Default `http://127.0.0.1:<port>`. */
   publicUrl?: string | undefined;
-  /** `stallTimeoutMs`: postgres only, see `OpenDatabaseOptions`. */
-  database: { url?: string | undefined; dataDir?: string | undefined; pglite?: PGlite; stallTimeoutMs?: number };
+  /** `stallTimeoutMs`, `prepare`: postgres only, see `OpenDatabaseOptions`. */
+  database: { url?: string | undefined; dataDir?: string | undefined; pglite?: PGlite; stallTimeoutMs?: number; prepare?: boolean };
   /** `embedded` starts the broker in-process on this database; otherwise QStash cloud (or any compatible URL). */
   qstash: { embedded: { port: number; host?: string | undefined } } | { baseUrl?: string | undefined; token: string; signingKeys: SigningKeys };
   authSecret: string;
@@ -241,6 +242,7 @@ async function start(config: ServerConfig, opened: Array<() => Promise<void>>): 
       const drain = setTimeout(() => http.closeAllConnections(), config.drainTimeoutMs ?? 10_000);
       await closed;
       clearTimeout(drain);
+      await publishBatcher(jobs).flush(); // enqueues answered before their publish: publish them now, not at the next start's sweep
       await metricsServer?.close();
       await jobs.events.stop();
       await broker?.stop();
@@ -264,7 +266,12 @@ function deferred<T>() {
 function deferredPublisher(ready: Promise<JobPublisher>): JobPublisher {
   return {
     publish: async (request) => (await ready).publish(request),
+    publishBatch: async (requests) => {
+      const publisher = await ready;
+      return publisher.publishBatch ? publisher.publishBatch(requests) : Promise.all(requests.map((r) => publisher.publish(r).catch((error: unknown) => ({ error: toError(error) }))));
+    },
     cancel: async (messageId) => (await ready).cancel(messageId),
+    deliveryLog: async (messageId) => (await ready).deliveryLog?.(messageId) ?? [],
     upsertSchedule: async (request) => (await ready).upsertSchedule(request),
     pauseSchedule: async (scheduleId) => (await ready).pauseSchedule(scheduleId),
     resumeSchedule: async (scheduleId) => (await ready).resumeSchedule(scheduleId),

@@ -1,6 +1,7 @@
 /** Inputs and outputs of the `jobs.*` procedures, and the delivery envelope. */
 import { z } from 'zod';
 import { JOB_CATALOGUE, JOB_TYPE_LIST, JobTypeSchema, unstorableJson, type JobCatalogue, type JobType } from './catalogue.ts';
+import { ERROR_CODES } from './errors.ts';
 import { JobStatus } from './jobStatus.ts';
 
 const utf8 = new TextEncoder();
@@ -136,6 +137,33 @@ export type EnqueueInput = z.infer<typeof EnqueueInput>;
 
 export const EnqueueOutput = z.object({ jobId: JobId, deduplicated: z.boolean() });
 export type EnqueueOutput = z.infer<typeof EnqueueOutput>;
+
+/** Most jobs one `jobs.enqueueMany` call may carry; more is BAD_REQUEST. */
+export const MAX_ENQUEUE_MANY = 100;
+
+/**
+ * `jobs.enqueueMany` input: `{ jobs: [ { type, payload, idempotencyKey?, options? }, … ] }`, up to
+ * MAX_ENQUEUE_MANY. Each item is typed as `jobs.enqueue`'s input but checked on its own by the
+ * server (`EnqueueInput`), so one bad item is refused in its result instead of failing the call.
+ */
+export const EnqueueManyInput = z.object({
+  jobs: z.array(z.custom<z.input<typeof EnqueueInput>>((item) => typeof item === 'object' && item !== null, 'each job must be an object')).max(MAX_ENQUEUE_MANY),
+});
+export type EnqueueManyInput = z.input<typeof EnqueueManyInput>;
+
+/** Why one item of `jobs.enqueueMany` was refused: a shared error code (e.g. `VALIDATION_ERROR`, `FORBIDDEN_JOB_TYPE`), the message, and the validation issues if any. */
+export const EnqueueItemError = z.object({
+  code: z.union([z.enum(ERROR_CODES), z.literal('INTERNAL_SERVER_ERROR')]),
+  message: z.string(),
+  issues: z.array(z.object({ path: z.array(z.union([z.string(), z.number()])), message: z.string() })).optional(),
+});
+export type EnqueueItemError = z.infer<typeof EnqueueItemError>;
+
+/** One result per input item, in input order. */
+export const EnqueueManyOutput = z.object({
+  results: z.array(z.discriminatedUnion('ok', [EnqueueOutput.extend({ ok: z.literal(true) }), z.object({ ok: z.literal(false), error: EnqueueItemError })])),
+});
+export type EnqueueManyOutput = z.infer<typeof EnqueueManyOutput>;
 
 export const JobIdInput = z.object({ jobId: JobId });
 

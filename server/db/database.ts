@@ -53,6 +53,14 @@ export interface OpenDatabaseOptions {
    * reconnected (a half-open path to the server). Default 15 s.
    */
   stallTimeoutMs?: number;
+  /**
+   * Postgres driver: use server-side prepared statements (parse and plan a statement once per
+   * connection, then only bind and execute). `DATABASE_PREPARE=false` turns them off for poolers
+   * that cannot keep them (PgBouncer in transaction mode before 1.21). Default true.
+   */
+  prepare?: boolean | undefined;
+  /** Postgres driver: called with every statement sent, e.g. to count them (test/perf). Default none. */
+  onStatement?: (connection: number, query: string) => void;
 }
 
 /**
@@ -66,7 +74,9 @@ const CONNECT_TIMEOUT_S = 10;
 const IDLE_IN_TRANSACTION_MS = 15_000;
 
 export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<Database> {
-  if (options.url) return openPostgres(options.url, options.maxConnections ?? 10, options.stallTimeoutMs ?? 15_000);
+  if (options.url) {
+    return openPostgres(options.url, { max: options.maxConnections ?? 10, stallTimeoutMs: options.stallTimeoutMs ?? 15_000, prepare: options.prepare ?? true, onStatement: options.onStatement });
+  }
   const pg = options.pglite ?? (await createPglite(options.dataDir));
   return {
     db: drizzlePglite(pg, { schema }) as unknown as Db, // both drivers implement PgDatabase; only the HKT differs
@@ -89,18 +99,21 @@ export async function createPglite(dataDir?: string): Promise<PGlite> {
   return pg;
 }
 
-function openPostgres(url: string, max: number, stallTimeoutMs: number): Database {
+function openPostgres(url: string, options: { max: number; stallTimeoutMs: number; prepare: boolean; onStatement: OpenDatabaseOptions['onStatement'] }): Database {
+  const { max, stallTimeoutMs, prepare, onStatement } = options;
   const client = postgres(url, {
     max,
+    ...(onStatement ? { debug: (connection: number, query: string) => onStatement(connection, query) } : {}),
     onnotice: () => {},
     backoff: RECONNECT_BACKOFF_S,
     connect_timeout: CONNECT_TIMEOUT_S,
     // The driver supports a socket factory; its typings do not list it.
     ...({ socket: stallGuardedSockets(stallTimeoutMs) } as object),
     connection: { application_name: 'jobwire', idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_MS },
+    prepare,
   });
   return {
-    db: drizzlePostgres(client, { schema }) as unknown as Db, // see above
+    db: drizzlePostgres(prepare ? preparing(client) : client, { schema }) as unknown as Db, // see above
     driver: 'postgres',
     url,
     async listen(channel, onPayload, onReconnect) {
@@ -116,6 +129,31 @@ function openPostgres(url: string, max: number, stallTimeoutMs: number): Databas
       await client.end({ timeout: 5 });
     },
   };
+}
+
+/**
+ * The client drizzle is given, preparing every statement: drizzle's postgres-js session asks for
+ * `prepare: false` unless a query is named (`.prepare('name')`), so each statement would be parsed
+ * and planned on every call. postgres.js keeps one prepared statement per distinct text and
+ * connection; jobwire's statements are a bounded set (values are always parameters). Transactions
+ * and savepoints hand drizzle a client of their own, wrapped the same way.
+ */
+function preparing<T extends postgres.Sql | postgres.TransactionSql>(sql: T): T {
+  return new Proxy(sql, {
+    get(target, property, receiver) {
+      if (property === 'unsafe') {
+        return (query: string, params?: unknown[], options?: postgres.UnsafeQueryOptions) => target.unsafe(query, params as never, { ...options, prepare: true });
+      }
+      if (property === 'begin' || property === 'savepoint') {
+        const method = Reflect.get(target, property, receiver) as (...args: unknown[]) => unknown;
+        return (...args: unknown[]) => {
+          const fn = args.pop() as (tx: postgres.TransactionSql) => unknown; // drizzle passes the callback last
+          return method.call(target, ...args, (tx: postgres.TransactionSql) => fn(preparing(tx)));
+        };
+      }
+      return Reflect.get(target, property, receiver) as unknown;
+    },
+  });
 }
 
 /** Runs raw SQL and returns its rows, normalising the two drivers' result shapes. */

@@ -28,10 +28,36 @@ export interface ScheduleRequest {
   timeoutMs: number;
 }
 
+/** One delivery of a message to the worker, as the broker logged it. */
+export interface BrokerDelivery {
+  messageId: string;
+  /** When the broker began the delivery (its ACTIVE entry); null when the log lacks it. */
+  startedAt: Date | null;
+  /** When the broker logged the outcome. */
+  endedAt: Date;
+  /** The worker's HTTP status; null when none arrived (timeout, connection refused). */
+  httpStatus: number | null;
+  /** The broker's error text for a failed delivery (e.g. its timeout), when it gives one. */
+  error: string | null;
+}
+
 /** The broker as the jobs domain sees it: QStash cloud or the embedded broker, through the SDK. */
 export interface JobPublisher {
   publish(request: PublishRequest): Promise<{ messageId: string }>;
+  /**
+   * Publishes several messages in one request (QStash's `/v2/batch`); one outcome per request, in
+   * order: the message id, or the error for a message the broker refused (a JobValidationError
+   * when it refused the message itself). Throws when the batch as a whole failed. Optional: without
+   * it, batches are published one message at a time.
+   */
+  publishBatch?(requests: readonly PublishRequest[]): Promise<Array<{ messageId: string } | { error: Error }>>;
   cancel(messageId: string): Promise<void>;
+  /**
+   * The broker's log of a message's deliveries, oldest first (QStash's logs API): what the worker
+   * answered each time, for the dashboard's timeline. Optional; may be partial or empty (log
+   * retention) and may throw (broker unreachable): callers treat it as best effort.
+   */
+  deliveryLog?(messageId: string): Promise<BrokerDelivery[]>;
   upsertSchedule(request: ScheduleRequest): Promise<void>;
   pauseSchedule(scheduleId: string): Promise<void>;
   resumeSchedule(scheduleId: string): Promise<void>;

@@ -1,9 +1,10 @@
 import type { JobPayloadInput, JobType } from '../../shared/catalogue.ts';
-import type { BaseJobMetadata, JobOptions } from '../../shared/jobApi.ts';
+import { MAX_ENQUEUE_MANY, type BaseJobMetadata, type JobOptions } from '../../shared/jobApi.ts';
 import type { DbOrTx } from '../db/database.ts';
 import { defaultServer } from '../defaultServer.ts';
 import type { JobsDeps } from './deps.ts';
-import { enqueueJob } from './enqueueJob.ts';
+import { enqueueJob, enqueueJobs, type EnqueueResult } from './enqueueJob.ts';
+import { JobValidationError } from './errors.ts';
 import { createSchedule } from './schedules.ts';
 
 /** The seed's `EnqueueJobOptions`: `delay` (ms), `retries`, `callback`, `failureCallback`, `headers`. */
@@ -17,6 +18,11 @@ export interface DispatchOptions extends EnqueueJobOptions {
   tx?: DbOrTx;
 }
 
+/** One job of `enqueueMany`: the arguments of `enqueue(type, payload, metadata?, options?)` as an object. */
+export type DispatchItem = {
+  [T in JobType]: { type: T; payload: JobPayloadInput<T>; metadata?: BaseJobMetadata; options?: Omit<DispatchOptions, 'tx'> };
+}[JobType];
+
 /**
  * The server-side API (the seed's dispatcher): enqueue any job type, unscoped by API access rules.
  * Metadata is the seed's `BaseJobMetadata` (`userId`, `organizationId`, `idempotencyKey`,
@@ -25,6 +31,12 @@ export interface DispatchOptions extends EnqueueJobOptions {
 export interface Dispatcher {
   /** Resolves with the job id (the existing job's id for a repeated idempotency key). */
   enqueue<T extends JobType>(type: T, payload: JobPayloadInput<T>, metadata?: BaseJobMetadata, options?: DispatchOptions): Promise<string>;
+  /**
+   * Up to MAX_ENQUEUE_MANY jobs in one statement (`{ tx }`: in the caller's transaction), each
+   * validated on its own: one result per item, in order, the job or the error that refused it.
+   * Over the bound: a JobValidationError, nothing written.
+   */
+  enqueueMany(items: readonly DispatchItem[], options?: { tx?: DbOrTx }): Promise<EnqueueResult[]>;
   /** Resolves with the schedule id. */
   schedule<T extends JobType>(type: T, cron: string, payload: JobPayloadInput<T>, metadata?: BaseJobMetadata): Promise<string>;
 }
@@ -48,6 +60,14 @@ export class JobDispatcher implements Dispatcher {
     const { idempotencyKey, tx, ...jobOptions } = options;
     const { jobId } = await enqueueJob(this.#resolve(), { type, payload, metadata, options: jobOptions, idempotencyKey }, tx);
     return jobId;
+  }
+
+  async enqueueMany(items: readonly DispatchItem[], options: { tx?: DbOrTx } = {}): Promise<EnqueueResult[]> {
+    if (items.length > MAX_ENQUEUE_MANY) {
+      throw new JobValidationError(`At most ${MAX_ENQUEUE_MANY} jobs per enqueueMany call`, [{ path: [], message: `${items.length} jobs given` }]);
+    }
+    const inputs = items.map(({ type, payload, metadata, options: { idempotencyKey, ...jobOptions } = {} }) => ({ type, payload, metadata, options: jobOptions, idempotencyKey }));
+    return enqueueJobs(this.#resolve(), inputs, options.tx);
   }
 
   async schedule<T extends JobType>(type: T, cron: string, payload: JobPayloadInput<T>, metadata?: BaseJobMetadata): Promise<string> {

@@ -1,5 +1,6 @@
-import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import { BaseJobMetadata, JobOptions } from '../../shared/jobApi.ts';
+import type { DbOrTx } from '../db/database.ts';
 import { jobExecutions, type JobRow } from '../db/schema.ts';
 import { brokerReachability } from './brokerReachability.ts';
 import type { JobsDeps, PublishRequest } from './deps.ts';
@@ -9,25 +10,33 @@ import { tracePublish } from '../tracing/jobTracing.ts';
 
 const PublishOptions = JobOptions.pick({ callback: true, failureCallback: true, headers: true });
 
+/** What publishing a job reads of its row (a full row, or what enqueue just inserted). */
+export type PublishableRow = Pick<JobRow, 'id' | 'type' | 'payload' | 'metadata' | 'publishOptions' | 'publishGeneration' | 'maxRetries' | 'timeoutMs' | 'runAt' | 'nextAttemptAt'>;
+
 /** The broker request for a row; a JobValidationError when its stored metadata or options no longer parse. */
-export function toPublishRequest(row: JobRow): PublishRequest {
+export function toPublishRequest(row: PublishableRow): PublishRequest {
   const metadata = BaseJobMetadata.safeParse(row.metadata);
   if (!metadata.success) throw new JobValidationError('Stored metadata no longer parses; the job can never be published', metadata.error.issues, row.id);
   const options = PublishOptions.safeParse(row.publishOptions);
   if (!options.success) throw new JobValidationError('Stored publish options no longer parse; the job can never be published', options.error.issues, row.id);
+  return publishRequestOf(row, metadata.data, options.data);
+}
+
+/** The broker request for a row whose metadata and options were validated already (enqueue's own). */
+export function publishRequestOf(row: PublishableRow, metadata: BaseJobMetadata, options: PublishRequest['options']): PublishRequest {
   return {
     type: row.type,
     deduplicationId: `${row.id}-${row.publishGeneration}`,
-    body: { jobId: row.id, type: row.type, payload: row.payload, metadata: metadata.data },
+    body: { jobId: row.id, type: row.type, payload: row.payload, metadata },
     retries: row.maxRetries,
     timeoutMs: row.timeoutMs,
     ...notBefore(row),
-    options: options.data,
+    options,
   };
 }
 
 /** A delayed job, or a retry republished by the sweeper, waits for its time at the broker. */
-function notBefore(row: JobRow): { notBefore?: Date } {
+function notBefore(row: PublishableRow): { notBefore?: Date } {
   // A retry's own time supersedes the initial delay.
   const due = (row.nextAttemptAt ?? row.runAt).getTime();
   return due > Date.now() ? { notBefore: new Date(due) } : {};
@@ -37,8 +46,7 @@ function notBefore(row: JobRow): { notBefore?: Date } {
  * Hands a committed row to the broker and records the message id. A failure is logged and left
  * for the sweeper (the row keeps `published_at IS NULL`); it never fails the caller.
  */
-export async function publishJob(deps: JobsDeps, row: JobRow, opts: { force?: boolean } = {}): Promise<boolean> {
-  const log = deps.log.child({ jobId: row.id, jobType: row.type });
+export async function publishJob(deps: JobsDeps, row: PublishableRow, opts: { force?: boolean } = {}): Promise<boolean> {
   let request: PublishRequest;
   try {
     request = toPublishRequest(row);
@@ -51,12 +59,8 @@ export async function publishJob(deps: JobsDeps, row: JobRow, opts: { force?: bo
     const { messageId } = await tracePublish(request, (traced) => deps.publisher.publish(traced));
     published = true;
     brokerReachability(deps.publisher).note(true);
-    await deps.db
-      .update(jobExecutions)
-      .set({ messageId, publishedAt: sql`now()` })
-      // `force`: the sweeper stamped published_at itself to take the row.
-      .where(and(eq(jobExecutions.id, row.id), eq(jobExecutions.publishGeneration, row.publishGeneration), opts.force ? undefined : isNull(jobExecutions.publishedAt)));
-    log.debug({ messageId }, '[jobs] Job published');
+    await stampPublished(deps.db, [{ row, messageId }], opts);
+    deps.log.debug({ jobId: row.id, jobType: row.type, messageId }, '[jobs] Job published');
     return true;
   } catch (error) {
     // The broker refused the message itself (not an outage): publishing it again cannot help.
@@ -65,16 +69,30 @@ export async function publishJob(deps: JobsDeps, row: JobRow, opts: { force?: bo
       return false;
     }
     if (!published) brokerReachability(deps.publisher).note(false);
-    log.warn({ err: toError(error) }, '[jobs] Failed to publish job; the sweeper will retry');
+    deps.log.warn({ jobId: row.id, jobType: row.type, err: toError(error) }, '[jobs] Failed to publish job; the sweeper will retry');
     return false;
   }
+}
+
+/**
+ * Records the broker's message ids of published rows, in one statement however many. Fenced by
+ * publish generation, and (unless `force`) by `published_at IS NULL`: a row the sweeper took
+ * meanwhile is its to confirm. `force`: the sweeper stamped published_at itself to take the row.
+ */
+export async function stampPublished(db: DbOrTx, published: readonly { row: Pick<JobRow, 'id' | 'publishGeneration'>; messageId: string }[], opts: { force?: boolean } = {}): Promise<void> {
+  if (published.length === 0) return;
+  const values = sql.join(published.map(({ row, messageId }) => sql`(${row.id}::uuid, ${row.publishGeneration}::int, ${messageId}::text)`), sql`, `);
+  await db.execute(sql`
+    UPDATE job_executions AS j SET message_id = v.message_id, published_at = now()
+    FROM (VALUES ${values}) AS v (job_id, generation, message_id)
+    WHERE j.job_id = v.job_id AND j.publish_generation = v.generation ${opts.force ? sql`` : sql`AND j.published_at IS NULL`}`);
 }
 
 /**
  * Fails a row that can never be published, instead of republishing it on every sweep forever.
  * Guarded by status and publish generation: a row that moved on meanwhile is left alone.
  */
-async function failUnpublishable(deps: JobsDeps, row: JobRow, error: unknown): Promise<void> {
+export async function failUnpublishable(deps: JobsDeps, row: Pick<JobRow, 'id' | 'type' | 'publishGeneration'>, error: unknown): Promise<void> {
   const failed = await transition(deps.db, async (tx) => {
     const [updated] = await tx
       .update(jobExecutions)

@@ -1,7 +1,8 @@
 import { Client, QstashError } from '@upstash/qstash';
 import { jobTypeConfig } from '../../shared/catalogue.ts';
-import type { JobPublisher } from '../jobs/deps.ts';
+import type { JobPublisher, PublishRequest } from '../jobs/deps.ts';
 import { JobValidationError } from '../jobs/errors.ts';
+import { readDeliveryLog } from './readDeliveryLog.ts';
 
 export interface QStashConfig {
   /** QStash cloud, or the embedded broker's URL. */
@@ -39,28 +40,42 @@ function refusedAsInvalid(error: unknown): never {
   throw error;
 }
 
+/** The SDK's request for one message (`publishJSON`, or an item of `batchJSON`). */
+function messageOf(publicUrl: string, request: PublishRequest) {
+  return {
+    url: workerUrl(publicUrl, jobTypeConfig(request.type).endpoint),
+    body: request.body,
+    deduplicationId: request.deduplicationId,
+    retries: request.retries,
+    timeout: Math.ceil(request.timeoutMs / 1000) + RESPONSE_GRACE_S,
+    ...(request.notBefore ? { notBefore: Math.ceil(request.notBefore.getTime() / 1000) } : {}),
+    ...(request.options.callback ? { callback: request.options.callback } : {}),
+    ...(request.options.failureCallback ? { failureCallback: request.options.failureCallback } : {}),
+    ...(request.options.headers ? { headers: request.options.headers } : {}),
+  };
+}
+
 /** The jobs domain's broker, through the official SDK (QStash cloud or the embedded broker alike). */
 export function createQStashPublisher(client: Client, publicUrl: string): JobPublisher {
   return {
     async publish(request) {
-      const response = await client
-        .publishJSON({
-          url: workerUrl(publicUrl, jobTypeConfig(request.type).endpoint),
-          body: request.body,
-          deduplicationId: request.deduplicationId,
-          retries: request.retries,
-          timeout: Math.ceil(request.timeoutMs / 1000) + RESPONSE_GRACE_S,
-          ...(request.notBefore ? { notBefore: Math.ceil(request.notBefore.getTime() / 1000) } : {}),
-          ...(request.options.callback ? { callback: request.options.callback } : {}),
-          ...(request.options.failureCallback ? { failureCallback: request.options.failureCallback } : {}),
-          ...(request.options.headers ? { headers: request.options.headers } : {}),
-        })
-        .catch(refusedAsInvalid);
+      const response = await client.publishJSON(messageOf(publicUrl, request)).catch(refusedAsInvalid);
       return { messageId: response.messageId };
+    },
+    async publishBatch(requests) {
+      const responses: unknown[] = await client.batchJSON(requests.map((request) => messageOf(publicUrl, request))).catch(refusedAsInvalid);
+      if (responses.length !== requests.length) throw new Error(`The broker answered ${responses.length} results for a batch of ${requests.length}`);
+      // Each item is `{ messageId, … }`, or `{ error }` for a message the broker did not take.
+      return responses.map((response) => {
+        const { messageId, error } = (response ?? {}) as { messageId?: unknown; error?: unknown };
+        if (typeof messageId === 'string') return { messageId };
+        return { error: new Error(`The broker did not take the message: ${typeof error === 'string' ? error : JSON.stringify(response)}`) };
+      });
     },
     async cancel(messageId) {
       await client.messages.cancel(messageId);
     },
+    deliveryLog: (messageId) => readDeliveryLog(client, messageId),
     async upsertSchedule(request) {
       try {
         await client.schedules.create({

@@ -1,4 +1,4 @@
-import { EnqueueInput, JobIdInput, ListJobsInput, ScheduleInput } from '../../shared/jobApi.ts';
+import { EnqueueInput, EnqueueManyInput, JobIdInput, ListJobsInput, MAX_ENQUEUE_MANY, ScheduleInput } from '../../shared/jobApi.ts';
 import { cancelJob } from '../jobs/cancelJob.ts';
 import { enqueueJob } from '../jobs/enqueueJob.ts';
 import { getJob } from '../jobs/getJob.ts';
@@ -11,7 +11,8 @@ import { assertMayActOn, assertMayFilterOrganization, assertMayUseOptions, asser
 import { jobEventProcedures } from './jobEventProcedures.ts';
 import { jobOpsProcedures } from './jobOpsProcedures.ts';
 import { schedulesRouter } from './schedulesRouter.ts';
-import { rateLimitedProcedure } from './rateLimitedProcedure.ts';
+import { enqueueMany } from './enqueueMany.ts';
+import { rateLimitedProcedure, spendEnqueueBudget } from './rateLimitedProcedure.ts';
 import { protectedProcedure, router } from './trpc.ts';
 
 /** `jobs.list`'s input: the shared one plus `errorText` and the operator's `organizationId`. */
@@ -37,9 +38,21 @@ export const jobsRouter = router({
         metadata: metadataOf(ctx.caller, ctx.requestId),
         options: input.options,
         idempotencyKey: input.idempotencyKey,
+        payloadParsed: true,
       }),
     );
   }),
+
+  // Up to MAX_ENQUEUE_MANY jobs, each checked like `enqueue` on its own; one result per item. Spends one unit of budget per item.
+  // Charged before the input is checked, like `enqueue`, so that refused calls count too.
+  enqueueMany: protectedProcedure
+    .use(async ({ ctx, next, path, getRawInput }) => {
+      const jobs = ((await getRawInput().catch(() => undefined)) as { jobs?: unknown } | undefined)?.jobs;
+      await spendEnqueueBudget(ctx, path, Array.isArray(jobs) ? Math.min(Math.max(1, jobs.length), MAX_ENQUEUE_MANY) : 1);
+      return next();
+    })
+    .input(EnqueueManyInput)
+    .mutation(({ ctx, input }) => enqueueMany(ctx, input.jobs)),
 
   get: protectedProcedure.input(JobIdInput).query(({ ctx, input }) => getJob(ctx.deps.db, ctx.jobScope, input.jobId)),
 

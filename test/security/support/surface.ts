@@ -4,7 +4,7 @@
  * procedure"), so new routes join every group by adding one row.
  */
 import { jobTypeConfig, JOB_CATALOGUE, JOB_TYPE_LIST, type JobType } from '../../../shared/catalogue.ts';
-import { MAX_PAYLOAD_BYTES, MAX_PAYLOAD_DEPTH } from '../../../shared/jobApi.ts';
+import { MAX_ENQUEUE_MANY, MAX_PAYLOAD_BYTES, MAX_PAYLOAD_DEPTH } from '../../../shared/jobApi.ts';
 import { WORKER_BODY_BYTES } from '../../../server/http/createApp.ts';
 import type { ProcedureType } from './securityServer.ts';
 
@@ -69,6 +69,18 @@ export const PROCEDURES: Record<string, ProcedureCase> = {
       ['a BigInt smuggled in by superjson', { ...MEMBER_ENQUEUE, payload: { ...MEMBER_ENQUEUE.payload, filters: { n: 10n } } }],
       ['a Date smuggled in by superjson', { ...MEMBER_ENQUEUE, payload: { ...MEMBER_ENQUEUE.payload, filters: { d: new Date() } } }],
       ['NaN smuggled in by superjson', { ...MEMBER_ENQUEUE, payload: { ...MEMBER_ENQUEUE.payload, filters: { n: Number.NaN } } }],
+    ],
+  },
+  // Items are checked one by one (each refused in its own result); only the call's shape is BAD_REQUEST.
+  'jobs.enqueueMany': {
+    type: 'mutation',
+    access: 'member',
+    valid: { jobs: [MEMBER_ENQUEUE] },
+    invalid: [
+      ['no jobs', {}],
+      ['jobs that are not an array', { jobs: MEMBER_ENQUEUE }],
+      ['a job that is not an object', { jobs: ['export-data'] }],
+      [`${MAX_ENQUEUE_MANY + 1} jobs`, { jobs: Array.from({ length: MAX_ENQUEUE_MANY + 1 }, () => MEMBER_ENQUEUE) }],
     ],
   },
   'jobs.get': { type: 'query', access: 'member', valid: { jobId: UNKNOWN_JOB_ID }, target: jobTarget, invalid: jobIdCases },
@@ -160,6 +172,19 @@ export const PROCEDURES: Record<string, ProcedureCase> = {
   'ops.auditLog': { type: 'query', access: 'admin', valid: {}, invalid: [] },
   'ops.failureGroups': { type: 'query', access: 'admin', valid: {}, invalid: [['limit 201', { limit: 201 }], ['an unknown type', { type: 'mine-bitcoin' }]] },
   'ops.health': { type: 'query', access: 'admin', valid: undefined, invalid: [] },
+  // The dashboard's own procedures (issue 12).
+  'dashboard.me': { type: 'query', access: 'member', valid: undefined, invalid: [] },
+  'dashboard.overview': { type: 'query', access: 'member', valid: {}, invalid: [['an unknown window', { window: 'year' }], ['organizationId 0', { organizationId: 0 }]] },
+  'dashboard.timeline': { type: 'query', access: 'member', valid: { jobId: UNKNOWN_JOB_ID }, target: jobTarget, invalid: jobIdCases },
+  'dashboard.schedules': { type: 'query', access: 'member', valid: undefined, invalid: [] },
+  'dashboard.cronPreview': { type: 'query', access: 'member', valid: { cron: '0 3 * * *' }, invalid: [['a four-field cron', { cron: '* * * *' }], ['count 11', { cron: '0 3 * * *', count: 11 }], ['a 65-character timezone', { cron: '0 3 * * *', timezone: 'z'.repeat(65) }]] },
+  'dashboard.triggerSchedule': { type: 'mutation', access: 'member', valid: { scheduleId: 'nightly' }, target: scheduleTarget, invalid: scheduleIdCases },
+  'dashboard.webhookJobs': {
+    type: 'query',
+    access: 'admin',
+    valid: { webhookEventId: UNKNOWN_JOB_ID },
+    target: { kind: 'webhookEvent', input: (webhookEventId: string) => ({ webhookEventId }) },
+    invalid: [['an id that is not a uuid', { webhookEventId: 'x' }]] },
 };
 
 export interface HttpRoute {
