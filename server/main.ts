@@ -1,14 +1,40 @@
 // `npm start` (compiled, dist/server/main.js) and `npm run dev` (tsx): reads the env files and the
 // environment, starts everything, and shuts down gracefully on SIGINT/SIGTERM. A start that fails
 // exits 1 with one line on stderr saying what to change.
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { PGlite } from '@electric-sql/pglite';
 import { loadEnv, loadEnvFilesOnce, type Env } from './env.ts';
 import { isWildcardHost } from './http/listenHost.ts';
 import { describeStartupError } from './startupError.ts';
+import { tracingEnabled } from './tracing/tracingEnabled.ts';
 
 function exitWith(message: string): never {
   process.stderr.write(`\njobwire could not start: ${message}\n\n`);
   process.exit(1);
+}
+
+/**
+ * PGlite's default buffer cache is 128 MB, which its WebAssembly Postgres allocates and touches at
+ * every open: a third of a second of CPU of each start. A development database is a few megabytes,
+ * and PGlite's file reads go through the operating system's cache anyway; the WAL buffers keep
+ * their default size, so writes are batched as before.
+ */
+const PGLITE_SETTINGS = ['-c', 'shared_buffers=16MB', '-c', 'wal_buffers=4MB'];
+
+/** Opens PGlite in `dir` as server/db/database.ts `createPglite` does, with PGLITE_SETTINGS, loading nothing else. */
+async function openPglite(dir: string): Promise<PGlite> {
+  const { PGlite } = await import('@electric-sql/pglite');
+  mkdirSync(dir, { recursive: true });
+  const pg = new PGlite(dir, { startParams: [...PGlite.defaultStartParams, ...PGLITE_SETTINGS] });
+  await pg.waitReady;
+  return pg;
+}
+
+/** The PGlite opened here is this module's to close: the server's `stop()` leaves a database it was given open. */
+async function closePglite(): Promise<void> {
+  const pg = await pglite?.catch(() => undefined);
+  if (pg && !pg.closed) await pg.close();
 }
 
 let envFiles: string[];
@@ -19,6 +45,11 @@ try {
 } catch (error) {
   exitWith(error instanceof Error ? error.message : String(error));
 }
+// The embedded database starts opening now, while the server's modules load: PGlite's WebAssembly
+// compiles on other threads and its files are read meanwhile (README "Start-up time").
+const dataDir = resolve(env.DATA_DIR);
+const pglite = env.DATABASE_URL ? undefined : openPglite(join(dataDir, 'pglite'));
+pglite?.catch(() => undefined); // its failure is the start's, reported below
 // Loaded once the configuration is known good: a refused configuration exits without loading the server.
 const [{ createLogger }, { serverConfigFromEnv }, { startServer }, { toError }] = await Promise.all([
   import('./logger.ts'),
@@ -27,14 +58,18 @@ const [{ createLogger }, { serverConfigFromEnv }, { startServer }, { toError }] 
   import('./jobs/errors.ts'),
 ]);
 const log = createLogger({ level: env.LOG_LEVEL });
-// OpenTelemetry tracing when the OTEL_* variables ask for it (README "Tracing"); off by default.
-const tracing = (await import('./tracing/startTracing.ts')).startTracingFromEnv(env);
-const dataDir = resolve(env.DATA_DIR);
+// OpenTelemetry tracing when the OTEL_* variables ask for it (README "Tracing"); off by default, and
+// then its SDK is not even loaded.
+const tracing = tracingEnabled(env) ? (await import('./tracing/startTracing.ts')).startTracing({ serviceName: env.OTEL_SERVICE_NAME }) : undefined;
 
 const server = await Promise.resolve()
-  .then(() => startServer({ ...serverConfigFromEnv(env), log }))
-  .catch((error: unknown) => {
+  .then(async () => {
+    const config = serverConfigFromEnv(env);
+    return startServer({ ...config, database: { ...config.database, ...(pglite ? { pglite: await pglite } : {}) }, log });
+  })
+  .catch(async (error: unknown) => {
     log.fatal({ err: toError(error) }, '[server] Failed to start');
+    await closePglite();
     exitWith(describeStartupError(error, env) ?? toError(error).message);
   });
 
@@ -65,6 +100,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     log.info({ signal }, '[server] Shutting down');
     server.stop().then(
       async () => {
+        await closePglite();
         await tracing?.shutdown().catch(() => undefined); // flush the last spans
         process.exit(0);
       },

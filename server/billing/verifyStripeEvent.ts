@@ -1,4 +1,10 @@
-import Stripe from 'stripe';
+import { createRequire } from 'node:module';
+import type Stripe from 'stripe';
+
+// The SDK (hundreds of modules) is loaded with the first event verified, not at start-up (README
+// "Start-up time"); verifying stays synchronous.
+let sdk: typeof Stripe | undefined;
+const stripeSdk = (): typeof Stripe => (sdk ??= createRequire(import.meta.url)('stripe') as typeof Stripe);
 
 export type StripeVerifyResult = { ok: true; event: Stripe.Event } | { ok: false; reason: string };
 
@@ -18,7 +24,7 @@ export function createStripeVerifier(options: StripeVerifierOptions): StripeVeri
   return (rawBody, header) => {
     if (!header) return { ok: false, reason: 'Stripe-Signature header is missing' };
     try {
-      return { ok: true, event: Stripe.webhooks.constructEvent(rawBody, header, options.webhookSecret, options.toleranceSeconds) };
+      return { ok: true, event: stripeSdk().webhooks.constructEvent(rawBody, header, options.webhookSecret, options.toleranceSeconds) };
     } catch (error) {
       // Only the message: the SDK's error carries the payload, which may hold personal data.
       return { ok: false, reason: error instanceof Error ? error.message.slice(0, 200) : 'invalid signature' };

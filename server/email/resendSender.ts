@@ -1,4 +1,4 @@
-import { Resend, type ErrorResponse } from 'resend';
+import type { ErrorResponse, Resend } from 'resend';
 import { NonRetryableJobError } from '../jobs/errors.ts';
 import type { Logger } from '../logger.ts';
 import { recipientDomain, type EmailSender } from './emailSender.ts';
@@ -27,12 +27,14 @@ export function createResendSender(options: ResendSenderOptions): EmailSender {
   // resend@6 takes `baseUrl` as a constructor option; when it is absent the SDK falls back to
   // process.env.RESEND_BASE_URL, so we always pass one to keep env reading in server/env.ts.
   const baseUrl = (options.baseUrl ?? RESEND_DEFAULT_BASE_URL).replace(/\/+$/, '');
-  const resend = new Resend(options.apiKey, { baseUrl });
+  // The SDK is loaded with the first send, not at start-up (README "Start-up time").
+  let resend: Promise<Resend> | undefined;
+  const client = () => (resend ??= import('resend').then(({ Resend }) => new Resend(options.apiKey, { baseUrl })));
   const log = options.logger;
 
   return {
     async send(message, { signal } = {}) {
-      const { data, error } = await resend.emails.send(
+      const { data, error } = await (await client()).emails.send(
         {
           from: message.from,
           to: message.to,

@@ -37,7 +37,7 @@ export function createReportHandler(files: FilesDeps): JobHandler<'generate-repo
     ctx.signal.throwIfAborted();
     const source =
       payload.format === 'pdf'
-        ? renderReportPdf(buildReport(payload.reportType, stats))
+        ? await renderReportPdf(buildReport(payload.reportType, stats))
         : Readable.from([Buffer.from(payload.format === 'csv' ? renderStatsCsv(stats) : `${JSON.stringify({ reportType: payload.reportType, ...stats }, null, 2)}\n`)]);
     const { file, downloadUrl } = await storeGeneratedFile(files, {
       kind: 'report',

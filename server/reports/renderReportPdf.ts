@@ -1,4 +1,3 @@
-import PDFDocument from 'pdfkit';
 import type { Readable } from 'node:stream';
 import type { ReportDocument } from './buildReport.ts';
 
@@ -7,9 +6,11 @@ const CHART_HEIGHT = 180;
 
 /**
  * The report as a PDF (pdfkit): title, the chart of the daily series, then the tables. The
- * document is a Readable: it streams to storage as pages are produced.
+ * document is a Readable: it streams to storage as pages are produced. pdfkit is loaded with the
+ * first report, not at start-up (README "Start-up time").
  */
-export function renderReportPdf(report: ReportDocument): Readable {
+export async function renderReportPdf(report: ReportDocument): Promise<Readable> {
+  const { default: PDFDocument } = await import('pdfkit');
   const doc = new PDFDocument({ size: 'A4', margin: MARGIN, info: { Title: report.title, Author: 'jobwire', Subject: report.subtitle } });
   doc.font('Helvetica-Bold').fontSize(20).text(report.title);
   doc.font('Helvetica').fontSize(10).fillColor('#555555').text(report.subtitle).fillColor('black');
