@@ -12,7 +12,7 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', 'dashboard/**/*.tsx'],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
@@ -31,6 +31,13 @@ export default tseslint.config(
     files: ['client/**/*.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': ['error', { patterns: [{ ...noServer, allowTypeImports: true }] }],
+    },
+  },
+  {
+    // The web UI runs in the browser: like client/, it may only `import type` from server/ (the router's type).
+    files: ['dashboard/**/*.{ts,tsx}'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', { patterns: [{ group: ['**/server/**'], message: 'dashboard/ runs in the browser: only `import type` from server/.', allowTypeImports: true }] }],
     },
   },
   {

@@ -6,6 +6,7 @@ import process from 'node:process';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { buildIfStale, ROOT } from './build.mjs';
+import { ensureDashboard } from './buildDashboard.mjs';
 
 // Node's env-file parser (util.parseEnv) arrived in 20.12; package.json "engines" lists what is supported.
 const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
@@ -21,4 +22,6 @@ module.enableCompileCache?.();
 const outDir = join(ROOT, 'dist');
 const ms = await buildIfStale(outDir);
 if (ms > 0) process.stdout.write(`Compiled server/ into dist/ in ${ms} ms (sources changed since the last build)\n`);
+// The web UI at /dashboard: a Vite build when dashboard/ or shared/ changed since the last one, else a few stat calls.
+await ensureDashboard(join(outDir, 'dashboard'));
 await import(pathToFileURL(join(outDir, 'server', 'main.js')).href);

@@ -13,6 +13,7 @@ import { securityHeaders } from '../security/securityHeaders.ts';
 import { createTrpcMiddleware } from '../trpc/trpcMiddleware.ts';
 import { createWebhookIngress, type WebhookIngressOptions } from '../webhooks/webhookIngress.ts';
 import { createJobWorker, type SigningKeys } from './createJobWorker.ts';
+import { createDashboardRoute } from './dashboardRoute.ts';
 import { createJobHealthRoute } from './jobHealthRoute.ts';
 import { jobMetrics } from '../metrics/jobMetrics.ts';
 import { traceDeliveries } from '../tracing/jobTracing.ts';
@@ -94,6 +95,8 @@ export function createApp(deps: AppDeps): Express {
       files: deps.files,
     }),
   );
+
+  app.use('/dashboard', createDashboardRoute({ authSecret: deps.authSecret })); // the web UI (dashboardRoute.ts)
 
   app.use((_req, res) => void res.status(404).json({ error: 'not found' }));
   app.use(errorHandler(deps.log));
