@@ -13,7 +13,8 @@ import { startServer, type RunningServer, type ServerConfig } from '../../server
 import { createTestDatabaseTarget, TEST_DRIVER, type TestDatabaseTarget } from '../support/testDatabase.ts';
 import { countStatements } from './statementCounter.ts';
 
-const counter = countStatements();
+// The jobs' own tables: another writer of the server process that runs meanwhile is not the enqueue's.
+const counter = countStatements((text) => /\bjob_(executions|events)\b/.test(text));
 let target: TestDatabaseTarget;
 let server: RunningServer;
 
@@ -38,20 +39,30 @@ describe.skipIf(TEST_DRIVER !== 'postgres')('statements per enqueue', () => {
     await target?.drop();
   });
 
+  /** Until the server has sent no statement for 300 ms (at most 10 s). */
+  async function quiet(): Promise<void> {
+    for (let seen = -1, waited = 0; waited < 10_000; waited += 300) {
+      if (counter.texts().length === seen) return;
+      seen = counter.texts().length;
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  }
+
   const job = (i: number) => ({ type: 'send-email' as const, payload: { to: `s${i}@example.com`, template: 'welcome' as const }, options: { delay: 3_600_000 } });
 
   it('one enqueue: one statement and no transaction block for the job, its event and NOTIFY; one to record the publish', async () => {
     await server.dispatcher.enqueue(job(0).type, job(0).payload, {}, job(0).options); // warm-up
+    await quiet(); // the first publish tells the sweeper the broker is reachable, and it makes a pass: not the enqueue's
     counter.reset();
     await server.dispatcher.enqueue(job(1).type, job(1).payload, {}, job(1).options);
-    expect(counter.snapshot()).toEqual({ statements: 2, writeStatements: 2, writeTransactions: 2 });
+    expect(counter.snapshot(), counter.texts().join('\n')).toEqual({ statements: 2, writeStatements: 2, writeTransactions: 2 });
   });
 
   it('fifty jobs through enqueueMany cost the same two statements (one insert, one batch publish, one stamp)', async () => {
     counter.reset();
     const results = await server.dispatcher.enqueueMany(Array.from({ length: 50 }, (_, i) => job(100 + i)));
     expect(results.every((r) => r.ok && !r.deduplicated)).toBe(true);
-    expect(counter.snapshot()).toEqual({ statements: 2, writeStatements: 2, writeTransactions: 2 });
+    expect(counter.snapshot(), counter.texts().join('\n')).toEqual({ statements: 2, writeStatements: 2, writeTransactions: 2 });
   });
 
   it('an idempotent repeat reads the existing job in one more statement and publishes nothing', async () => {
@@ -59,6 +70,6 @@ describe.skipIf(TEST_DRIVER !== 'postgres')('statements per enqueue', () => {
     const first = await server.dispatcher.enqueue('send-email', job(200).payload, {}, keyed);
     counter.reset();
     expect(await server.dispatcher.enqueue('send-email', job(200).payload, {}, keyed)).toBe(first);
-    expect(counter.snapshot()).toEqual({ statements: 2, writeStatements: 1, writeTransactions: 1 });
+    expect(counter.snapshot(), counter.texts().join('\n')).toEqual({ statements: 2, writeStatements: 1, writeTransactions: 1 });
   });
 });

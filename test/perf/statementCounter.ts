@@ -11,13 +11,20 @@ export interface StatementCounts {
   writeTransactions: number;
 }
 
-export function countStatements() {
+/**
+ * `only`: count only the statements (and transactions) this keeps, e.g. those naming the tables a
+ * test is about, so a background writer of the same process (user directory, rate limiter) that
+ * happens to run meanwhile is not charged to the operation measured. `texts()` lists what was seen.
+ */
+export function countStatements(only: (text: string) => boolean = () => true) {
   let counts: StatementCounts = { statements: 0, writeStatements: 0, writeTransactions: 0 };
+  let seen: string[] = [];
   /** Per connection: inside a transaction, and whether it wrote yet. */
   const open = new Map<number, { wrote: boolean }>();
   return {
     onStatement(connection: number, query: string) {
       const text = query.trim().toLowerCase();
+      seen.push(text.slice(0, 160));
       if (text.startsWith('begin')) {
         open.set(connection, { wrote: false });
         return;
@@ -28,6 +35,7 @@ export function countStatements() {
         return;
       }
       if (text.startsWith('savepoint') || text.startsWith('release savepoint') || text.startsWith('rollback to')) return;
+      if (!only(text)) return;
       counts.statements++;
       if (!WRITE.test(text)) return;
       counts.writeStatements++;
@@ -37,9 +45,14 @@ export function countStatements() {
     },
     reset() {
       counts = { statements: 0, writeStatements: 0, writeTransactions: 0 };
+      seen = [];
     },
     snapshot(): StatementCounts {
       return { ...counts };
+    },
+    /** The statements seen since the last reset (first 160 characters each), for a failure message. */
+    texts(): string[] {
+      return [...seen];
     },
   };
 }
