@@ -60,14 +60,22 @@ export async function buildDashboard(outDir = join(ROOT, 'dist', 'dashboard'), r
   // Dev dependencies: loaded only when a build is needed.
   const [{ build }, { default: react }] = await Promise.all([import('vite'), import('@vitejs/plugin-react')]);
   const staging = `${outDir}.tmp-${process.pid}`;
-  await build({
-    configFile: false,
-    root: join(root, 'dashboard'),
-    base: '/dashboard/',
-    plugins: [react()],
-    logLevel: 'warn',
-    build: { outDir: staging, emptyOutDir: true, assetsInlineLimit: 0, target: 'es2022', chunkSizeWarningLimit: 1024 },
-  });
+  // Vite sets process.env.NODE_ENV to 'production' for its build, in this process: `npm start` then
+  // imports the server here, which would refuse to start as a production server missing its secrets.
+  const nodeEnv = process.env.NODE_ENV;
+  try {
+    await build({
+      configFile: false,
+      root: join(root, 'dashboard'),
+      base: '/dashboard/',
+      plugins: [react()],
+      logLevel: 'warn',
+      build: { outDir: staging, emptyOutDir: true, assetsInlineLimit: 0, target: 'es2022', chunkSizeWarningLimit: 1024 },
+    });
+  } finally {
+    if (nodeEnv === undefined) delete process.env.NODE_ENV;
+    else process.env.NODE_ENV = nodeEnv;
+  }
   writeFileSync(join(staging, STAMP), JSON.stringify({ builtAt: new Date().toISOString() }) + '\n');
   try {
     rmSync(outDir, { recursive: true, force: true });
