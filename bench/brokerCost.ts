@@ -18,7 +18,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { Client } from '@upstash/qstash';
 import postgres from 'postgres';
@@ -26,6 +25,7 @@ import { createExecutor } from '../server/broker/db/executor.ts';
 import { startBroker } from '../server/broker/startBroker.ts';
 import { QSTASH_DEV_TOKEN } from '../server/env.ts';
 import { countingExecutor } from '../test/broker/support/countingExecutor.ts';
+import { createScratchDatabase } from './scratchDatabase.ts';
 
 const { values } = parseArgs({
   options: {
@@ -95,12 +95,9 @@ async function runLoad(brokerUrl: string): Promise<void> {
 }
 
 async function runBroker(): Promise<void> {
-  const name = `qstash_cost_${randomBytes(4).toString('hex')}`;
+  const scratch = await createScratchDatabase(values.postgres, 'qstash_cost');
   const admin = postgres(values.postgres, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`CREATE DATABASE ${name}`);
-  const scratch = new URL(values.postgres);
-  scratch.pathname = `/${name}`;
-  const { executor, counts } = countingExecutor(createExecutor({ url: scratch.toString() }));
+  const { executor, counts } = countingExecutor(createExecutor({ url: scratch.url }));
   const broker = await startBroker({ port: 0, storage: { executor }, maxConcurrentDeliveries: 64 });
   const child: ChildProcess = fork(import.meta.filename, ['--broker-url', broker.url, '--messages', String(N), '--concurrency', String(C), '--batch', String(B)]);
   const next = () => new Promise<unknown>((resolve) => child.once('message', resolve));
@@ -134,8 +131,8 @@ async function runBroker(): Promise<void> {
   const idle = await measure('idle 2 s', () => new Promise((r) => setTimeout(r, 2000)));
   child.send('exit');
   await broker.stop();
-  await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
   await admin.end();
+  await scratch.drop();
 
   const f = (n: number, d = 2) => n.toFixed(d);
   const rows = results.map((r) => `| ${r.label} | ${f(r.statements)} | ${f(r.writeTransactions)} | ${f(r.xids / N)} | ${f(r.cpuUs, 0)} | ${f(N / r.seconds, 0)} |`);

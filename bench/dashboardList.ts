@@ -8,13 +8,12 @@
  * Wall times on a shared machine are indicative; the CPU column (this process: client and
  * server) is the steadier number.
  */
-import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { sql } from 'drizzle-orm';
-import postgres from 'postgres';
 import { createJobsClient } from '../client/createJobsClient.ts';
 import { benchToken, startBenchServer } from './benchServer.ts';
 import { percentile } from './percentile.ts';
+import { scratchDatabase } from './scratchDatabase.ts';
 
 const { values } = parseArgs({ options: { rows: { type: 'string' }, postgres: { type: 'string' }, runs: { type: 'string' } } });
 const ROWS = Number(values.rows ?? 10_000);
@@ -75,20 +74,3 @@ await measure('dashboard.overview day, admin', () => admin.dashboard.overview.qu
 
 await server.stop();
 await scratch.drop();
-
-/** With a server URL, a scratch database on it (dropped afterwards), so real data is never touched. */
-async function scratchDatabase(url: string | undefined): Promise<{ url?: string; drop: () => Promise<void> }> {
-  if (!url) return { drop: async () => {} };
-  const name = `jobwire_bench_${randomBytes(4).toString('hex')}`;
-  const admin = postgres(url, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`CREATE DATABASE ${name}`);
-  const scratchUrl = new URL(url);
-  scratchUrl.pathname = `/${name}`;
-  return {
-    url: scratchUrl.toString(),
-    drop: async () => {
-      await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await admin.end();
-    },
-  };
-}

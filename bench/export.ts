@@ -5,19 +5,19 @@
  * local file storage, and prints rows/s and the process's peak RSS, sampled every 50 ms, next to
  * the RSS before the export: memory stays flat whatever N is.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { sql } from 'drizzle-orm';
 import pino from 'pino';
-import postgres from 'postgres';
 import { openDatabase } from '../server/db/database.ts';
 import { migrateDatabase } from '../server/db/migrate.ts';
 import { createDataJobs } from '../server/files/createDataJobs.ts';
 import type { HandlerContext } from '../server/jobs/handlers.ts';
 import type { JobPayload } from '../shared/catalogue.ts';
+import { scratchDatabase } from './scratchDatabase.ts';
 
 const { values } = parseArgs({ options: { rows: { type: 'string' }, format: { type: 'string' }, postgres: { type: 'string' } } });
 const ROWS = Number(values.rows ?? 1_000_000);
@@ -102,20 +102,3 @@ process.stdout.write(
 await database.close();
 await scratch.drop();
 rmSync(dir, { recursive: true, force: true });
-
-/** With a server URL, a scratch database on it (dropped afterwards), so real data is never touched. */
-async function scratchDatabase(url: string | undefined): Promise<{ url?: string; drop: () => Promise<void> }> {
-  if (!url) return { drop: async () => {} };
-  const name = `jobwire_bench_${randomBytes(4).toString('hex')}`;
-  const admin = postgres(url, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`CREATE DATABASE ${name}`);
-  const scratchUrl = new URL(url);
-  scratchUrl.pathname = `/${name}`;
-  return {
-    url: scratchUrl.toString(),
-    drop: async () => {
-      await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await admin.end();
-    },
-  };
-}

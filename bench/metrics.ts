@@ -5,16 +5,15 @@
  * gauges read on every scrape: no cache) and `GET /api/admin/job-health` for an operator (every
  * organization) and an admin (one). Target: under 50 ms each at 1 M rows.
  */
-import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { sql } from 'drizzle-orm';
-import postgres from 'postgres';
 import { benchToken, startBenchServer } from './benchServer.ts';
 import { percentile } from './percentile.ts';
 import { jobHealth } from '../server/jobs/jobHealth.ts';
 import { ALL_ORGANIZATIONS } from '../server/jobs/scope.ts';
 import { readQueueSnapshot } from '../server/metrics/queueGauges.ts';
 import { processRegistry } from '../server/metrics/jobMetrics.ts';
+import { scratchDatabase } from './scratchDatabase.ts';
 
 const { values } = parseArgs({ options: { rows: { type: 'string' }, postgres: { type: 'string' }, runs: { type: 'string' } } });
 const ROWS = Number(values.rows ?? 1_000_000);
@@ -78,20 +77,3 @@ await measure('  health queries, one organization', () => jobHealth(db, { organi
 
 await server.stop();
 await scratch.drop();
-
-/** With a server URL, a scratch database on it (dropped afterwards), so real data is never touched. */
-async function scratchDatabase(url: string | undefined): Promise<{ url?: string; drop: () => Promise<void> }> {
-  if (!url) return { drop: async () => {} };
-  const name = `jobwire_bench_${randomBytes(4).toString('hex')}`;
-  const admin = postgres(url, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`CREATE DATABASE ${name}`);
-  const scratchUrl = new URL(url);
-  scratchUrl.pathname = `/${name}`;
-  return {
-    url: scratchUrl.toString(),
-    drop: async () => {
-      await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await admin.end();
-    },
-  };
-}
