@@ -23,6 +23,7 @@ import { startJobEventHub } from './jobs/eventHub.ts';
 import type { HandlerRegistry } from './jobs/handlers.ts';
 import { createHandlerRegistry, loadJobHandlers } from './jobs/loadJobHandlers.ts';
 import { startSweeper, type SweeperOptions } from './jobs/sweeper.ts';
+import { startBulkResumer, type BulkResumerOptions } from './ops/resumeBulkOperations.ts';
 import type { Logger } from './logger.ts';
 import { createEnqueueLimiter, type SecurityConfig } from './security/securityConfig.ts';
 import { createQStashClient, createQStashPublisher } from './qstash/createQStashPublisher.ts';
@@ -51,6 +52,8 @@ export interface ServerConfig {
   brand?: BrandOptions | undefined;
   log: Logger;
   sweeper?: SweeperOptions;
+  /** Taking over bulk operations whose process died mid-run. */
+  bulkResumer?: BulkResumerOptions;
   /** Most schedules one organization may have. Default 1,000. */
   maxSchedulesPerOrganization?: number;
   /** Retry backoff override (tests); default QStash's. */
@@ -217,6 +220,8 @@ async function start(config: ServerConfig, opened: Array<() => Promise<void>>): 
   publisher.resolve(createQStashPublisher(createQStashClient(qstash), publicUrl));
   const sweeper = startSweeper(jobs, config.sweeper);
   opened.push(() => sweeper.stop());
+  const bulkResumer = startBulkResumer(jobs, config.bulkResumer);
+  opened.push(() => bulkResumer.stop());
   if (config.defaultSchedules ?? true) await ensureDefaultSchedules(jobs);
   log.info({ url, publicUrl, driver: database.driver, broker: broker?.url ?? qstash.baseUrl ?? 'qstash cloud' }, '[server] Listening');
 
@@ -235,6 +240,7 @@ async function start(config: ServerConfig, opened: Array<() => Promise<void>>): 
     async stop() {
       unregisterDefaultServer(server);
       await sweeper.stop();
+      await bulkResumer.stop();
       // Stop taking new requests and let running ones settle (up to a drain limit; SSE streams
       // never end on their own), then release the broker and the database.
       const closed = new Promise<void>((resolve) => http.close(() => resolve()));

@@ -57,5 +57,14 @@ export function parseOrganizationCursor(text: string): OrganizationCursor {
 }
 
 export const OnStatusInput = z.object({ jobId: JobId, lastEventId: EventId.nullish() });
-export const OnEventsInput = z.object({ type: JobTypeSchema.optional(), status: JobStatus.optional(), lastEventId: OrganizationCursorText.nullish() });
+export const OnEventsInput = z.object({
+  type: JobTypeSchema.optional(),
+  status: JobStatus.optional(),
+  lastEventId: OrganizationCursorText.nullish(),
+  /**
+   * Operators only: the one organization to stream (null: the jobs of no organization). Default:
+   * every organization's events, and those of jobs of none. A tenant may pass only its own.
+   */
+  organizationId: z.number().int().min(1).max(2_147_483_647).nullable().optional(),
+});
 export type OnEventsInput = z.infer<typeof OnEventsInput>;

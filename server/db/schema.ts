@@ -39,6 +39,11 @@ export const jobExecutions = pgTable(
     runAt: tz('run_at').notNull().defaultNow(),
     /** Per-job publish options (callbacks, forwarded headers). */
     publishOptions: jsonb('publish_options').notNull().default({}),
+    /**
+     * The enqueue's trace context (`traceparent`, `tracestate`), when tracing was on: every later
+     * publish (sweeper, retry, run-now, bulk retry) carries it, so the attempts join that trace.
+     */
+    traceContext: jsonb('trace_context').$type<Record<string, string>>(),
     nextAttemptAt: tz('next_attempt_at'),
     userId: text('user_id'),
     organizationId: integer('organization_id'),

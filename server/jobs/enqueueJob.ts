@@ -12,6 +12,7 @@ import { publishRequestOf, type PublishableRow } from './publishJob.ts';
 import { idempotencyKeyOf, parseMetadata } from './parseMetadata.ts';
 import { callbackRefusal, checkCallbackUrl } from '../security/checkCallbackUrl.ts';
 import { jobMetrics } from '../metrics/jobMetrics.ts';
+import { activeTraceContext } from '../tracing/jobTracing.ts';
 
 export interface EnqueueJobInput {
   type: string;
@@ -156,6 +157,7 @@ async function prepareJob(deps: JobsDeps, input: EnqueueJobInput): Promise<NewJo
     userId,
     organizationId,
     idempotencyKey: idempotencyKey ?? null,
+    traceContext: activeTraceContext(),
   };
 }
 
@@ -172,6 +174,7 @@ function queuedPublish(job: NewJob, runAtMs: number): QueuedPublish {
     timeoutMs: job.timeoutMs,
     runAt: new Date(runAtMs),
     nextAttemptAt: null,
+    traceContext: job.traceContext,
   };
   return { row, request: publishRequestOf(row, job.metadata, job.publishOptions) };
 }

@@ -5,6 +5,7 @@ import type { Logger } from '../logger.ts';
 import { toError } from './errors.ts';
 import { findJobEvents, latestEventId, missingEventIds, toJobEvent } from './listJobEvents.ts';
 import { JOB_EVENTS_CHANNEL } from './recordEvent.ts';
+import { ALL_ORGANIZATIONS, type EventScope } from './scope.ts';
 
 export interface EventListener {
   onEvent(event: JobEvent): void;
@@ -23,7 +24,8 @@ export interface EventListener {
  */
 export interface JobEventHub {
   subscribeJob(jobId: string, listener: EventListener): () => void;
-  subscribeOrganization(organizationId: number, listener: EventListener): () => void;
+  /** Every event of one organization, of the jobs of none (`organizationId: null`), or of all (operators). */
+  subscribeOrganization(scope: EventScope, listener: EventListener): () => void;
   /**
    * Event ids below `eventId` that may still reach this process: allocated by a transaction that
    * has not committed yet (or had not when a higher id was announced), or announced but not yet
@@ -55,7 +57,8 @@ type Notification = z.infer<typeof Notification>;
 
 export async function startJobEventHub(database: Database, log: Logger, now: () => number = Date.now): Promise<JobEventHub> {
   const byJob = new Map<string, Set<EventListener>>();
-  const byOrganization = new Map<number, Set<EventListener>>();
+  // Keyed by organization id, null (the jobs of no organization) or ALL_ORGANIZATIONS.
+  const byOrganization = new Map<number | null | typeof ALL_ORGANIZATIONS, Set<EventListener>>();
   let pending: Notification[] = [];
   let draining: Promise<void> = Promise.resolve();
   // Ids below `announcedUpTo` not yet handed to subscribers, with when each was first missed.
@@ -84,7 +87,7 @@ export async function startJobEventHub(database: Database, log: Logger, now: () 
     }
   }
 
-  const listenersOf = (n: Notification) => [...(byJob.get(n.jobId) ?? []), ...(n.organizationId === null ? [] : (byOrganization.get(n.organizationId) ?? []))];
+  const listenersOf = (n: Notification) => [...(byJob.get(n.jobId) ?? []), ...(byOrganization.get(n.organizationId) ?? []), ...(byOrganization.get(ALL_ORGANIZATIONS) ?? [])];
 
   // Notifications that arrive together are read with one query, and delivered in arrival order.
   async function drain(): Promise<void> {
@@ -149,7 +152,7 @@ export async function startJobEventHub(database: Database, log: Logger, now: () 
 
   return {
     subscribeJob: (jobId, listener) => attach(byJob, jobId, listener),
-    subscribeOrganization: (organizationId, listener) => attach(byOrganization, organizationId, listener),
+    subscribeOrganization: (scope, listener) => attach(byOrganization, scope === ALL_ORGANIZATIONS ? scope : scope.organizationId, listener),
     get announcedUpTo() {
       return announcedUpTo ?? newest; // set before the hub is returned
     },

@@ -19,6 +19,8 @@ export interface NewJob {
   userId: string | null;
   organizationId: number | null;
   idempotencyKey: string | null;
+  /** The enqueue's trace context (`activeTraceContext`); null while tracing is off. */
+  traceContext: Record<string, string> | null;
 }
 
 /** An inserted job: its id and when it is due (epoch ms, by the database's clock). */
@@ -43,14 +45,14 @@ export async function insertJobs(db: DbOrTx, jobs: readonly NewJob[]): Promise<I
     jobs.map(
       (job) => sql`(${job.id}::uuid, ${job.type}::text, ${JSON.stringify(job.payload)}::jsonb, ${JSON.stringify(job.metadata)}::jsonb,
         ${job.maxRetries}::int, ${job.timeoutMs}::int, now() + ${job.delay}::int * interval '1 millisecond', ${JSON.stringify(job.publishOptions)}::jsonb,
-        ${job.userId}::text, ${job.organizationId}::int, ${job.idempotencyKey}::text)`,
+        ${job.userId}::text, ${job.organizationId}::int, ${job.idempotencyKey}::text, ${job.traceContext === null ? null : JSON.stringify(job.traceContext)}::jsonb)`,
     ),
     sql`, `,
   );
   const rows = await queryRows<{ job_id: string; run_at_ms: number | string }>(
     db,
     sql`WITH job AS (
-        INSERT INTO job_executions (job_id, job_type, payload, metadata, max_retries, timeout_ms, run_at, publish_options, user_id, organization_id, idempotency_key)
+        INSERT INTO job_executions (job_id, job_type, payload, metadata, max_retries, timeout_ms, run_at, publish_options, user_id, organization_id, idempotency_key, trace_context)
         VALUES ${values}
         ON CONFLICT DO NOTHING
         RETURNING job_id, organization_id, job_type, status, progress, retry_count, max_retries, next_attempt_at, error, run_at

@@ -1,9 +1,9 @@
-import { and, asc, desc, eq, gt, inArray, lte, max, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, isNull, lte, max, or, sql, type SQL } from 'drizzle-orm';
 import type { JobEvent } from '../../shared/jobEvent.ts';
 import { queryRows, type DbOrTx } from '../db/database.ts';
 import { jobEvents, type JobEventRow } from '../db/schema.ts';
 import { assertJobInScope } from './getJob.ts';
-import { ALL_ORGANIZATIONS, type Scope } from './scope.ts';
+import { ALL_ORGANIZATIONS, type EventScope, type Scope } from './scope.ts';
 
 export function toJobEvent(row: JobEventRow): JobEvent {
   return {
@@ -60,10 +60,10 @@ export async function missingEventIds(db: DbOrTx, from: number, to: number): Pro
   return rows.map((r) => Number(r.id));
 }
 
-/** An organization's events after `afterEventId` (and those in `alsoEventIds`), oldest first, at most `limit`. */
+/** The scope's events (an organization's, those of no organization, or all) after `afterEventId` (and those in `alsoEventIds`), oldest first, at most `limit`. */
 export async function listOrganizationEvents(
   db: DbOrTx,
-  scope: Scope,
+  scope: EventScope,
   options: {
     afterEventId: string;
     /** Ids at or below `afterEventId` wanted as well (a cursor's holes). */
@@ -77,7 +77,7 @@ export async function listOrganizationEvents(
 ): Promise<JobEvent[]> {
   const after = gt(jobEvents.id, Number(options.afterEventId));
   const filters: (SQL | undefined)[] = [
-    scope === ALL_ORGANIZATIONS ? undefined : eq(jobEvents.organizationId, scope.organizationId),
+    scope === ALL_ORGANIZATIONS ? undefined : scope.organizationId === null ? isNull(jobEvents.organizationId) : eq(jobEvents.organizationId, scope.organizationId),
     options.alsoEventIds?.length ? or(after, inArray(jobEvents.id, [...options.alsoEventIds])) : after,
     options.upToEventId === undefined ? undefined : lte(jobEvents.id, options.upToEventId),
     options.type ? eq(jobEvents.type, options.type) : undefined,

@@ -115,13 +115,17 @@ async function sendTraced(deps: JobsDeps, batch: readonly Waiting[]): Promise<Ou
   const ready = new Promise<void>((resolve) => (allHandedOver = resolve));
   const spans = batch.map((item, i) =>
     context.with(item.context, () =>
-      tracePublish(item.request, (request) => {
-        traced[i] = request;
-        if (++handedOver === batch.length) allHandedOver();
-        return new Promise<{ messageId: string }>((resolve, reject) => {
-          answers[i] = (outcome) => ('messageId' in outcome ? resolve(outcome) : reject(outcome.error));
-        });
-      }).catch(() => undefined), // the outcome is read from `outcomes`, not from the span
+      tracePublish(
+        item.request,
+        (request) => {
+          traced[i] = request;
+          if (++handedOver === batch.length) allHandedOver();
+          return new Promise<{ messageId: string }>((resolve, reject) => {
+            answers[i] = (outcome) => ('messageId' in outcome ? resolve(outcome) : reject(outcome.error));
+          });
+        },
+        item.row.traceContext,
+      ).catch(() => undefined), // the outcome is read from `outcomes`, not from the span
     ),
   );
   await ready;

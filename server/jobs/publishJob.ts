@@ -11,7 +11,7 @@ import { tracePublish } from '../tracing/jobTracing.ts';
 const PublishOptions = JobOptions.pick({ callback: true, failureCallback: true, headers: true });
 
 /** What publishing a job reads of its row (a full row, or what enqueue just inserted). */
-export type PublishableRow = Pick<JobRow, 'id' | 'type' | 'payload' | 'metadata' | 'publishOptions' | 'publishGeneration' | 'maxRetries' | 'timeoutMs' | 'runAt' | 'nextAttemptAt'>;
+export type PublishableRow = Pick<JobRow, 'id' | 'type' | 'payload' | 'metadata' | 'publishOptions' | 'publishGeneration' | 'maxRetries' | 'timeoutMs' | 'runAt' | 'nextAttemptAt' | 'traceContext'>;
 
 /** The broker request for a row; a JobValidationError when its stored metadata or options no longer parse. */
 export function toPublishRequest(row: PublishableRow): PublishRequest {
@@ -56,7 +56,7 @@ export async function publishJob(deps: JobsDeps, row: PublishableRow, opts: { fo
   }
   let published = false;
   try {
-    const { messageId } = await tracePublish(request, (traced) => deps.publisher.publish(traced));
+    const { messageId } = await tracePublish(request, (traced) => deps.publisher.publish(traced), row.traceContext);
     published = true;
     brokerReachability(deps.publisher).note(true);
     await stampPublished(deps.db, [{ row, messageId }], opts);

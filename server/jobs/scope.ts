@@ -4,3 +4,6 @@
  */
 export type Scope = { organizationId: number } | typeof ALL_ORGANIZATIONS;
 export const ALL_ORGANIZATIONS = 'all' as const;
+
+/** Whose job events a stream carries: one organization's, those of jobs of none (`null`), or all (operators). */
+export type EventScope = { organizationId: number | null } | typeof ALL_ORGANIZATIONS;

@@ -4,6 +4,7 @@ import type { Db } from '../db/database.ts';
 import { createAsyncQueue } from '../../shared/asyncQueue.ts';
 import { HOLE_TTL_MS, type JobEventHub } from './eventHub.ts';
 import { latestJobEvent, listOrganizationEvents, missingEventIds, readJobEvents } from './listJobEvents.ts';
+import type { EventScope } from './scope.ts';
 
 /** Events a subscriber may fall behind before its stream fails (and its client resumes from its last id). */
 const MAX_BUFFERED_EVENTS = 1_000;
@@ -64,9 +65,9 @@ export interface CursoredEvent {
 const MAX_GAP_HOLES = 1_000;
 
 /**
- * Every event of one organization, optionally filtered, as it happens; with `lastEventId` (a
- * cursor, see `OrganizationCursor`), what came after it is replayed first. Never carries another
- * organization's events.
+ * Every event in the scope (one organization, the jobs of none, or all for operators), optionally
+ * filtered, as it happens; with `lastEventId` (a cursor, see `OrganizationCursor`), what came
+ * after it is replayed first. Never carries an event from outside the scope.
  *
  * Event ids are allocated at insert and announced at commit, so an organization's events can
  * commit out of id order. Each event therefore comes with a cursor that also names the ids below
@@ -75,14 +76,14 @@ const MAX_GAP_HOLES = 1_000;
  */
 export async function* watchOrganizationEvents(
   deps: { db: Db; events: JobEventHub },
-  organizationId: number,
+  scope: EventScope,
   input: OnEventsInput,
   signal: AbortSignal | undefined,
 ): AsyncGenerator<CursoredEvent> {
   const queue = createAsyncQueue<JobEvent | typeof GAP>(signal, MAX_BUFFERED_EVENTS);
   // Handed over by the hub but not given yet: a cursor must not pass them by.
   const queued = new Set<number>();
-  const unsubscribe = deps.events.subscribeOrganization(organizationId, {
+  const unsubscribe = deps.events.subscribeOrganization(scope, {
     onEvent: (event) => (queued.add(Number(event.eventId)), queue.push(event)),
     onError: queue.fail,
     onGap: () => queue.push(GAP),
@@ -127,7 +128,7 @@ export async function* watchOrganizationEvents(
      */
     async function* replay(from: number, also: number[], upTo: number | undefined): AsyncGenerator<CursoredEvent> {
       const filters = { upToEventId: upTo, type: input.type, status: input.status, limit: REPLAY_PAGE };
-      let page = await listOrganizationEvents(deps.db, { organizationId }, { ...filters, afterEventId: String(from), alsoEventIds: also });
+      let page = await listOrganizationEvents(deps.db, scope, { ...filters, afterEventId: String(from), alsoEventIds: also });
       let checkedUpTo = from;
       for (;;) {
         const top = page.length > 0 ? Number(page.at(-1)!.eventId) : checkedUpTo; // ordered by id
@@ -143,7 +144,7 @@ export async function* watchOrganizationEvents(
           yield give(event);
         }
         if (page.length < REPLAY_PAGE) return;
-        page = await listOrganizationEvents(deps.db, { organizationId }, { ...filters, afterEventId: String(top) });
+        page = await listOrganizationEvents(deps.db, scope, { ...filters, afterEventId: String(top) });
       }
     }
 

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { jobTypeConfig, JOB_TYPE_LIST } from '../../shared/catalogue.ts';
 import type { JobView } from '../../shared/jobApi.ts';
 import { CANCELLABLE_STATUSES, RETRYABLE_STATUSES, type JobStatus } from '../../shared/jobStatus.ts';
-import type { Caller } from '../auth/token.ts';
+import { Caller } from '../auth/token.ts';
 import { bulkOperationItems, bulkOperations, type BulkOperationRow } from '../db/opsSchema.ts';
 import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
 import { jobExecutions, type JobRow } from '../db/schema.ts';
@@ -47,15 +47,15 @@ const SPECS: Record<BulkAction, ActionSpec> = {
 };
 
 /** The types a caller may act on: every type for operators; an admin's are those the API lets it create (not the server-only ones). */
-function actionableTypes(caller: Caller): SQL | undefined {
-  if (caller.role === 'operator') return undefined;
+function actionableTypes(role: Caller['role']): SQL | undefined {
+  if (role === 'operator') return undefined;
   return inArray(t.type, JOB_TYPE_LIST.filter((type) => jobTypeConfig(type).enqueueAccess !== 'server'));
 }
 
 /** The jobs a bulk action would touch: the filter, within scope, in a status the action applies to. */
-function candidates(scope: Scope, caller: Caller, action: BulkAction, filter: JobFilter): SQL | undefined {
+function candidates(scope: Scope, role: Caller['role'], action: BulkAction, filter: JobFilter): SQL | undefined {
   const statuses = SPECS[action].statuses.filter((s) => filter.status === undefined || s === filter.status);
-  return and(inScope(scope), ...jobFilterConditions({ ...filter, status: undefined }), statuses.length ? inArray(t.status, statuses) : sql`false`, actionableTypes(caller));
+  return and(inScope(scope), ...jobFilterConditions({ ...filter, status: undefined }), statuses.length ? inArray(t.status, statuses) : sql`false`, actionableTypes(role));
 }
 
 export interface BulkDryRun {
@@ -89,7 +89,7 @@ export interface BulkRequest {
  */
 export async function startBulkAction({ deps, scope, caller, action, input }: BulkRequest): Promise<BulkDryRun | BulkStarted> {
   const { dryRun, ...filter } = input;
-  const where = candidates(scope, caller, action, filter);
+  const where = candidates(scope, caller.role, action, filter);
   const [counted] = await deps.db.select({ n: count() }).from(t).where(where);
   const matched = counted?.n ?? 0;
   if (dryRun) {
@@ -114,7 +114,31 @@ export async function startBulkAction({ deps, scope, caller, action, input }: Bu
   return { dryRun: false, operationId: op.id, matched, status: op.status };
 }
 
-async function runBulkOperation(deps: JobsDeps, op: BulkOperationRow, where: SQL | undefined): Promise<void> {
+/** The stored filter as given, its times read back from JSON. */
+const StoredFilter = JobFilter.extend({ createdAfter: z.coerce.date().optional(), createdBefore: z.coerce.date().optional() });
+
+/**
+ * Continues a run another process left (see resumeBulkOperations.ts): its candidates rebuilt from
+ * the stored filter, organization and role, its recorded items skipped. Stops between batches
+ * once `signal` aborts, leaving the run `running` for the next taker.
+ */
+export async function resumeBulkOperation(deps: JobsDeps, op: BulkOperationRow, signal?: AbortSignal): Promise<void> {
+  const filter = StoredFilter.safeParse(op.filter);
+  const role = Caller.shape.role.safeParse(op.requestedRole);
+  if (!filter.success || !role.success) {
+    deps.log.error({ operationId: op.id }, '[ops] Bulk operation cannot be resumed: its stored filter or role no longer parses');
+    await deps.db.update(bulkOperations).set({ status: 'failed', error: 'its stored filter or role no longer parses', finishedAt: sql`now()`, updatedAt: sql`now()` }).where(eq(bulkOperations.id, op.id));
+    return;
+  }
+  const scope: Scope = op.organizationId === null ? ALL_ORGANIZATIONS : { organizationId: op.organizationId };
+  await runBulkOperation(deps, op, candidates(scope, role.data, op.action, filter.data), signal);
+}
+
+/**
+ * Works through the candidates batch by batch; each batch's commit also stamps the operation's
+ * `updated_at`, the heartbeat that tells other processes the run is alive.
+ */
+async function runBulkOperation(deps: JobsDeps, op: BulkOperationRow, where: SQL | undefined, signal?: AbortSignal): Promise<void> {
   const spec = SPECS[op.action];
   const untouched = and(
     where,
@@ -123,6 +147,7 @@ async function runBulkOperation(deps: JobsDeps, op: BulkOperationRow, where: SQL
   );
   try {
     for (;;) {
+      if (signal?.aborted) return;
       const changed = await deps.db.transaction(async (tx) => {
         const picked = await tx.select({ id: t.id }).from(t).where(untouched).orderBy(desc(t.createdAt), desc(t.id)).limit(BULK_BATCH_SIZE).for('update', { skipLocked: true });
         if (picked.length === 0) return undefined;

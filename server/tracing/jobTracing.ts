@@ -5,7 +5,7 @@
  * handler). Attributes follow the messaging semantic conventions; payload values never go into
  * a span. Without a registered SDK (the default) every call here is a cheap no-op.
  */
-import { context, propagation, SpanKind, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
+import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
 import type { RequestHandler } from 'express';
 import type { JobType } from '../../shared/catalogue.ts';
 import type { PublishRequest } from '../jobs/deps.ts';
@@ -22,9 +22,9 @@ const messaging = (type: JobType, operation: { name: string; type: string }): At
   'messaging.operation.type': operation.type,
 });
 
-/** Runs `fn` in an active span that ends with it, recording a thrown error (name and message only). */
-async function inSpan<T>(name: string, options: { kind: SpanKind; attributes: Attributes }, fn: (span: Span) => Promise<T>): Promise<T> {
-  return tracer().startActiveSpan(name, options, async (span) => {
+/** Runs `fn` in an active span (a child of `parent`, default the active context) that ends with it, recording a thrown error (name and message only). */
+async function inSpan<T>(name: string, options: { kind: SpanKind; attributes: Attributes }, fn: (span: Span) => Promise<T>, parent: Context = context.active()): Promise<T> {
+  return tracer().startActiveSpan(name, options, parent, async (span) => {
     try {
       return await fn(span);
     } catch (error) {
@@ -52,19 +52,41 @@ export function traceEnqueue<T extends { jobId: string }>(type: JobType, fn: () 
 }
 
 /**
- * The publish to the broker, with the current trace context added to the message's forwarded
- * headers: QStash sends it back on every delivery attempt as `traceparent` (and `tracestate`).
+ * The active trace context as its propagation headers (`traceparent`, `tracestate`), stored with a
+ * job at enqueue; null when there is none, as always while tracing is off (the no-op propagator
+ * writes nothing).
  */
-export function tracePublish(request: PublishRequest, publish: (request: PublishRequest) => Promise<{ messageId: string }>): Promise<{ messageId: string }> {
+export function activeTraceContext(): Record<string, string> | null {
+  const carrier: Record<string, string> = {};
+  propagation.inject(context.active(), carrier);
+  return Object.keys(carrier).length === 0 ? null : carrier;
+}
+
+/**
+ * The publish to the broker, with the trace context added to the message's forwarded headers:
+ * QStash sends it back on every delivery attempt as `traceparent` (and `tracestate`). The context
+ * is the job's enqueue's (`enqueued`, stored with the job) when it has one, so a publish long
+ * after the enqueue (the sweeper's, a retry's) still joins its trace; else the active one.
+ */
+export function tracePublish(
+  request: PublishRequest,
+  publish: (request: PublishRequest) => Promise<{ messageId: string }>,
+  enqueued?: Record<string, string> | null,
+): Promise<{ messageId: string }> {
   const attributes = { ...messaging(request.type, { name: 'publish', type: 'send' }), 'jobwire.job.id': request.body.jobId };
-  return inSpan(`send ${request.type}`, { kind: SpanKind.PRODUCER, attributes }, async (span) => {
-    const carrier: Record<string, string> = {};
-    propagation.inject(context.active(), carrier);
-    const withContext = Object.keys(carrier).length === 0 ? request : { ...request, options: { ...request.options, headers: { ...request.options.headers, ...carrier } } };
-    const result = await publish(withContext);
-    span.setAttribute('messaging.message.id', result.messageId);
-    return result;
-  });
+  return inSpan(
+    `send ${request.type}`,
+    { kind: SpanKind.PRODUCER, attributes },
+    async (span) => {
+      const carrier: Record<string, string> = {};
+      propagation.inject(context.active(), carrier);
+      const withContext = Object.keys(carrier).length === 0 ? request : { ...request, options: { ...request.options, headers: { ...request.options.headers, ...carrier } } };
+      const result = await publish(withContext);
+      span.setAttribute('messaging.message.id', result.messageId);
+      return result;
+    },
+    enqueued ? propagation.extract(ROOT_CONTEXT, enqueued) : context.active(),
+  );
 }
 
 /**

@@ -118,7 +118,7 @@ describe('the event hub: ids in flight', () => {
     try {
       const [rolledBack, committed] = await jobRows(database.db, 2);
       const given: string[] = [];
-      const unsubscribe = hub.subscribeOrganization(ORG, { onEvent: (e) => void given.push(e.eventId), onError: () => {}, onGap: () => {} });
+      const unsubscribe = hub.subscribeOrganization({ organizationId: ORG }, { onEvent: (e) => void given.push(e.eventId), onError: () => {}, onGap: () => {} });
       let lostId = 0;
       await database.db
         .transaction(async (tx) => {

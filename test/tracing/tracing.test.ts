@@ -1,8 +1,11 @@
 /** Tracing (issue 11 §6): one trace from jobs.enqueue through publish, each delivery attempt and the handler. */
 import { SpanKind } from '@opentelemetry/api';
+import { sql } from 'drizzle-orm';
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { queryRows } from '../../server/db/database.ts';
 import type { JobHandler } from '../../server/jobs/handlers.ts';
+import { sweepOnce } from '../../server/jobs/sweeper.ts';
 import { startTracing, tracingEnabled } from '../../server/tracing/startTracing.ts';
 import { startTestServer, waitFor, type TestServer } from '../support/testServer.ts';
 
@@ -21,7 +24,7 @@ const email: JobHandler<'send-email'> = async (payload, ctx) => {
 let t: TestServer;
 beforeAll(async () => {
   // The sweeper waits long enough not to republish a job whose own publish is still being recorded
-  // on a busy machine: a republished job is a new message, whose trace starts over.
+  // on a busy machine: a republished job is a new message, with a publish span and message id of its own.
   t = await startTestServer({ handlers: { 'send-email': email }, sweeper: { intervalMs: 100, publishGraceMs: 10_000, overdueMs: 60_000 } });
 });
 afterAll(async () => {
@@ -69,6 +72,41 @@ describe('a job’s trace', () => {
     // Nothing of the payload in any span.
     const everything = JSON.stringify(spans.map((s) => ({ name: s.name, attributes: s.attributes, events: s.events, status: s.status })));
     expect(everything).not.toContain(SECRET_ADDRESS);
+  });
+
+  it('is joined by the attempts of a job the sweeper published after the enqueue’s publish failed', async () => {
+    const admin = await t.client({ role: 'admin' });
+    const publisher = t.server.jobs.publisher;
+    const { publish, publishBatch } = publisher;
+    // The broker is away while the job is enqueued: its publish fails and the row waits for the sweeper.
+    publisher.publish = () => Promise.reject(new Error('broker away'));
+    publisher.publishBatch = () => Promise.reject(new Error('broker away'));
+    let jobId: string;
+    try {
+      ({ jobId } = await admin.jobs.enqueue.mutate({ type: 'send-email', payload: { to: 'later@example.com', template: 'welcome' } }));
+    } finally {
+      publisher.publish = publish;
+      publisher.publishBatch = publishBatch;
+    }
+    const [row] = await queryRows<{ unpublished: boolean }>(t.server.database.db, sql`SELECT published_at IS NULL AS unpublished FROM job_executions WHERE job_id = ${jobId}`);
+    expect(row?.unpublished).toBe(true);
+    // No active context here: the sweeper's publish must take the enqueue's from the row.
+    await sweepOnce(t.server.jobs, { publishGraceMs: 0 });
+    await waitFor(async () => (await admin.jobs.get.query({ jobId })).status === 'completed');
+
+    const sends = () => exporter.getFinishedSpans().filter((s) => s.name === 'send send-email' && s.attributes['jobwire.job.id'] === jobId);
+    const messageId = (await waitFor(() => sends().find((s) => s.attributes['messaging.message.id'])?.attributes['messaging.message.id'])) as string;
+    const ofMessage = (name: string) => exporter.getFinishedSpans().filter((s) => s.name === name && s.attributes['messaging.message.id'] === messageId);
+    await waitFor(() => exporter.getFinishedSpans().filter((s) => s.name === 'run send-email' && s.attributes['jobwire.job.id'] === jobId).length === 2 && ofMessage('process send-email').length >= 2);
+    const [enqueue] = exporter.getFinishedSpans().filter((s) => s.name === 'create send-email' && s.attributes['jobwire.job.id'] === jobId);
+    const [failedSend, sweeperSend] = [sends().find((s) => s.status.code === 2), sends().find((s) => s.attributes['messaging.message.id'] === messageId)];
+    const attempts = ofMessage('process send-email');
+    const runs = exporter.getFinishedSpans().filter((s) => s.name === 'run send-email' && s.attributes['jobwire.job.id'] === jobId);
+    expect(enqueue && failedSend && sweeperSend).toBeTruthy();
+    const traceId = enqueue!.spanContext().traceId;
+    for (const span of [failedSend!, sweeperSend!, ...attempts, ...runs]) expect(span.spanContext().traceId).toBe(traceId);
+    expect(sweeperSend!.parentSpanContext?.spanId).toBe(enqueue!.spanContext().spanId);
+    for (const attempt of attempts) expect(attempt.parentSpanContext?.spanId).toBe(sweeperSend!.spanContext().spanId);
   });
 
   it('is off by default and turned on by the standard OTEL_* variables', () => {
