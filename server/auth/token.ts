@@ -90,13 +90,51 @@ export async function signToken(caller: Caller, secret: string, options: SignTok
  * the maximum, malformed claims). Callers get no detail why.
  */
 export async function verifyToken(token: string, secret: string, options: VerifyTokenOptions = {}): Promise<Caller | null> {
-  const maxLifetimeS = options.maxLifetimeS ?? DEFAULT_MAX_TOKEN_LIFETIME_S;
+  return (await verifyHs256(token, secret, options.maxLifetimeS ?? DEFAULT_MAX_TOKEN_LIFETIME_S))?.caller ?? null;
+}
+
+/** A token that verified, and until when (epoch seconds) it stays valid: its `exp`, or `iat` + the maximum lifetime if sooner. */
+interface Verified {
+  caller: Caller;
+  validUntilS: number;
+}
+
+async function verifyHs256(token: string, secret: string, maxLifetimeS: number): Promise<Verified | null> {
   try {
     const { payload } = await jwtVerify(token, await verifyKeyOf(secret), { ...checksFor(maxLifetimeS), algorithms: [ALGORITHM] });
-    return withinLifetime(payload, maxLifetimeS) ? callerOf(payload) : null;
+    const caller = withinLifetime(payload, maxLifetimeS) ? callerOf(payload) : null;
+    // withinLifetime checked that both are present.
+    return caller && { caller, validUntilS: Math.min(payload.exp!, payload.iat! + maxLifetimeS) };
   } catch {
     return null;
   }
+}
+
+/** Most verified tokens one verifier remembers. */
+const REMEMBERED_TOKENS = 1_000;
+
+/**
+ * Remembers the HS256 tokens that verified, each until its `validUntilS` (without the clock
+ * tolerance, so never past what a fresh check accepts): a client sends the same token with every
+ * call, and checking it again is a WebCrypto HMAC, which goes through the thread pool and back
+ * (0.3–1.5 ms of every tRPC call's latency). Only the exact string that verified is remembered;
+ * tokens cannot be revoked in any case (DEFAULT_MAX_TOKEN_LIFETIME_S).
+ */
+function rememberVerified(verify: (token: string) => Promise<Verified | null>): TokenVerifier {
+  const remembered = new Map<string, Verified>();
+  return async (token) => {
+    const nowS = Date.now() / 1000;
+    const known = remembered.get(token);
+    if (known && nowS < known.validUntilS) return { ...known.caller };
+    remembered.delete(token);
+    const verified = await verify(token);
+    if (!verified) return null;
+    if (nowS < verified.validUntilS) {
+      if (remembered.size >= REMEMBERED_TOKENS) remembered.delete(remembered.keys().next().value!); // not empty: size ≥ 1,000
+      remembered.set(token, verified);
+    }
+    return { ...verified.caller };
+  };
 }
 
 /** Asymmetric algorithms accepted from a JWKS; each key type verifies only its own algorithm. */
@@ -124,7 +162,8 @@ export type TokenVerifier = (token: string) => Promise<Caller | null>;
 export function createTokenVerifier(options: { secret: string; jwks?: JwksOptions | undefined } & VerifyTokenOptions): TokenVerifier {
   const { jwks } = options;
   const maxLifetimeS = options.maxLifetimeS ?? DEFAULT_MAX_TOKEN_LIFETIME_S;
-  if (!jwks) return (token) => verifyToken(token, options.secret, { maxLifetimeS });
+  const hs256 = rememberVerified((token) => verifyHs256(token, options.secret, maxLifetimeS));
+  if (!jwks) return hs256;
   // jose caches the keys, refetches on an unknown `kid` (at most every 30 s) and times out after 5 s.
   const keys = createRemoteJWKSet(new URL(jwks.url), { timeoutDuration: 5_000, cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000 });
   const checks: JWTVerifyOptions = {
@@ -140,7 +179,7 @@ export function createTokenVerifier(options: { secret: string; jwks?: JwksOption
     } catch {
       return null;
     }
-    if (alg === ALGORITHM) return verifyToken(token, options.secret, { maxLifetimeS });
+    if (alg === ALGORITHM) return hs256(token);
     try {
       const { payload } = await jwtVerify(token, keys, checks);
       return withinLifetime(payload, maxLifetimeS) ? callerOf(payload) : null;

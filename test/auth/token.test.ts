@@ -1,5 +1,5 @@
 import { SignJWT, base64url, decodeJwt, decodeProtectedHeader } from 'jose';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair } from 'jose';
@@ -79,6 +79,39 @@ describe('signToken / verifyToken', () => {
 
   it('will not sign a malformed caller', async () => {
     await expect(signToken({ ...member, userId: 'abc' }, SECRET)).rejects.toThrow();
+  });
+});
+
+describe('createTokenVerifier remembers tokens that verified', () => {
+  afterEach(() => void vi.useRealTimers());
+
+  it('no longer than a fresh check would accept them: past exp (and the skew tolerance) a remembered token is refused', async () => {
+    const verify = createTokenVerifier({ secret: SECRET });
+    const token = await signToken(member, SECRET, { expiresIn: '10s' });
+    expect(await verify(token)).toEqual(member);
+    expect(await verify(token)).toEqual(member); // remembered
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.now() + 16_000);
+    expect(await verify(token)).toBeNull();
+  });
+
+  it('nor past iat + the maximum lifetime', async () => {
+    const verify = createTokenVerifier({ secret: SECRET, maxLifetimeS: 60 });
+    const token = await signToken(member, SECRET, { expiresIn: '50s' });
+    expect(await verify(token)).toEqual(member);
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.now() + 120_000);
+    expect(await verify(token)).toBeNull();
+  });
+
+  it('answers a copy each time, and only for the exact token', async () => {
+    const verify = createTokenVerifier({ secret: SECRET });
+    const token = await signToken(member, SECRET);
+    const first = await verify(token);
+    first!.role = 'operator'; // a caller that changes what it got changes nothing for the next request
+    expect(await verify(token)).toEqual(member);
+    const [header, payload, signature] = token.split('.');
+    expect(await verify(`${header}.${payload}.${signature!.slice(0, -2)}AA`)).toBeNull();
   });
 });
 

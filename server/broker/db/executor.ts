@@ -19,12 +19,17 @@ export interface Executor extends Queryable {
   close(): Promise<void>;
 }
 
-/** A shared PGlite, a postgres:// URL, or a ready executor (closed by the broker; benchmarks wrap one to count statements). */
-export type BrokerStorage = { pglite: PGlite } | { url: string } | { executor: Executor };
+/**
+ * A shared PGlite, a postgres:// URL, or a ready executor (closed by the broker; benchmarks wrap one to count statements).
+ * `prepare` (postgres URL only): server-side prepared statements, as the app's `DATABASE_PREPARE`.
+ * Default true: an unprepared statement with parameters costs postgres.js a second round trip (it
+ * asks the server for the parameter types first). False for PgBouncer in transaction mode before 1.21.
+ */
+export type BrokerStorage = { pglite: PGlite } | { url: string; prepare?: boolean | undefined } | { executor: Executor };
 
 export function createExecutor(storage: BrokerStorage): Executor {
   if ('executor' in storage) return storage.executor;
-  return 'pglite' in storage ? wrapPglite(storage.pglite) : wrapPostgres(storage.url);
+  return 'pglite' in storage ? wrapPglite(storage.pglite) : wrapPostgres(storage.url, storage.prepare ?? true);
 }
 
 function pgliteQueryable(db: PGlite | Transaction): Queryable {
@@ -50,7 +55,7 @@ function wrapPglite(pglite: PGlite): Executor {
 // postgres.js returns int8 as strings; the broker's ms timestamps and sequences fit in a double.
 const int8AsNumber = { to: 20, from: [20], serialize: (x: unknown) => String(x), parse: (x: string) => Number(x) };
 
-function wrapPostgres(url: string): Executor {
+function wrapPostgres(url: string, prepare: boolean): Executor {
   const sql = postgres(url, {
     max: 10,
     onnotice: () => {},
@@ -61,7 +66,8 @@ function wrapPostgres(url: string): Executor {
   });
   const queryable = (db: postgres.Sql | postgres.TransactionSql): Queryable => ({
     async query<T>(text: string, params: readonly Param[] = []) {
-      const rows = await db.unsafe(text, params as postgres.ParameterOrJSON<never>[]);
+      // `unsafe` prepares nothing unless asked; a statement without parameters goes as a simple query either way.
+      const rows = await db.unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare });
       return rows as unknown as T[];
     },
   });
