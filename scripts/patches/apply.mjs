@@ -75,12 +75,14 @@ if (version !== '3.4.9') {
 for (const dir of ['src', 'cjs/src']) {
   for (const [name, edits] of Object.entries(POSTGRES_EDITS)) {
     const file = join(root, dir, name);
-    let text = readFileSync(file, 'utf8');
-    if (text.includes(MARKER)) continue;
+    const original = readFileSync(file, 'utf8');
+    let text = original;
+    // Idempotent per edit, not per file: an edit added later still applies to an install patched before it.
     for (const [search, replacement] of edits) {
+      if (text.includes(replacement)) continue;
       if (!text.includes(search)) throw new Error(`scripts/patches/apply.mjs: ${file} does not contain the expected code; the patch needs updating`);
       text = text.replace(search, replacement);
     }
-    writeFileSync(file, text);
+    if (text !== original) writeFileSync(file, text);
   }
 }

@@ -11,6 +11,8 @@ export interface BrokerReachability {
   note(reachable: boolean): void;
   /** Runs `listener` each time the broker becomes reachable again; returns an unsubscribe function. */
   onReachable(listener: () => void): () => void;
+  /** Runs `listener` on every publish that failed for want of the broker; returns an unsubscribe function. */
+  onFailure(listener: () => void): () => void;
 }
 
 const byPublisher = new WeakMap<JobPublisher, BrokerReachability>();
@@ -27,6 +29,7 @@ export function brokerReachability(publisher: JobPublisher): BrokerReachability 
 function createReachability(): BrokerReachability {
   let reachable = true;
   const listeners = new Set<() => void>();
+  const failureListeners = new Set<() => void>();
   return {
     get reachable() {
       return reachable;
@@ -35,10 +38,15 @@ function createReachability(): BrokerReachability {
       const back = now && !reachable;
       reachable = now;
       if (back) for (const listener of listeners) listener();
+      if (!now) for (const listener of failureListeners) listener();
     },
     onReachable(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
+    },
+    onFailure(listener) {
+      failureListeners.add(listener);
+      return () => failureListeners.delete(listener);
     },
   };
 }

@@ -11,7 +11,9 @@
  *
  * PostgreSQL scenarios run on a cluster of their own (initdb + pg_ctl in a temporary directory,
  * as the `postgres` user when run as root), so nothing else on the machine is disturbed.
- * Options: FAULT_JOBS, FAULT_SCENARIOS (comma-separated names), FAULT_DRIVERS (postgres,pglite).
+ * Options: FAULT_JOBS, FAULT_SCENARIOS (comma-separated names), FAULT_DRIVERS (postgres,pglite),
+ * FAULT_VERBOSE (the processes' logs, events per second around the fault, the timeline of unfinished
+ * jobs or else of the last to complete), FAULT_LOG_LEVEL (default warn).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -55,8 +57,12 @@ const children = new Set<ChildProcess>();
 
 function node(args: string[], env: Record<string, string>, name: string): ChildProcess {
   const [entry, ...rest] = args;
-  const child = spawn(process.execPath, [join(BUILD_DIR, entry!.replace(/\.ts$/, '.js')), ...rest], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
-  child.stderr?.on('data', (chunk: Buffer) => process.env.FAULT_VERBOSE && process.stderr.write(`[${name}] ${chunk}`));
+  const verbose = Boolean(process.env.FAULT_VERBOSE);
+  const child = spawn(process.execPath, [join(BUILD_DIR, entry!.replace(/\.ts$/, '.js')), ...rest], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', verbose ? 'pipe' : 'ignore', 'pipe'] });
+  // FAULT_VERBOSE: the process's output (its pino log is on stdout) goes to stderr, each chunk tagged.
+  const forward = (chunk: Buffer) => verbose && process.stderr.write(`[${name}] ${chunk}`);
+  child.stdout?.on('data', forward);
+  child.stderr?.on('data', forward);
   children.add(child);
   child.once('exit', () => children.delete(child));
   return child;
@@ -132,6 +138,8 @@ interface Run {
   server(): ChildProcess;
   /** Job timeline rows, read after the server stopped (PGlite) or live (PostgreSQL). */
   timeline(): Promise<Array<{ job_id: string; status: string }>>;
+  /** FAULT_VERBOSE: prints the row, the timeline and the broker's record of a few unfinished jobs, else the last to complete (PostgreSQL). */
+  explain(jobIds: string[]): Promise<void>;
   dispose(): Promise<void>;
 }
 
@@ -186,6 +194,34 @@ async function prepareRun(driver: 'postgres' | 'pglite', opts: { cluster?: Clust
         return (await pg.query<{ job_id: string; status: string }>('SELECT job_id::text, status FROM job_events ORDER BY id')).rows;
       } finally {
         await pg.close();
+      }
+    },
+    async explain(jobIds) {
+      if (!dbUrl) return;
+      const sql = postgres(dbUrl, { max: 1, onnotice: () => {} });
+      try {
+        // Events per second around the end of the fault: when enqueues were taken and jobs completed again.
+        const perSecond = await sql`SELECT floor(extract(epoch FROM at) - ${faultEnd / 1000})::int AS s, status, count(*)::int AS n FROM job_events
+          WHERE at > to_timestamp(${faultEnd / 1000 - 5}) GROUP BY 1, 2 ORDER BY 1, 2`;
+        const brokerPerSecond = await sql`SELECT floor(time / 1000.0 - ${faultEnd / 1000})::int AS s, 'broker_' || lower(state) AS status, count(*)::int AS n FROM qstash.events
+          WHERE time > ${faultEnd - 5_000} AND state IN ('CREATED', 'DELIVERED', 'RETRY', 'ERROR', 'FAILED') GROUP BY 1, 2 ORDER BY 1, 2`;
+        const bySecond = new Map<number, string[]>();
+        for (const r of [...perSecond, ...brokerPerSecond].sort((a, b) => (a.s as number) - (b.s as number))) bySecond.set(r.s as number, [...(bySecond.get(r.s as number) ?? []), `${r.status}=${r.n}`]);
+        for (const [second, counts] of bySecond) log(`t${second >= 0 ? '+' : ''}${second}s ${counts.join(' ')}`);
+        if (jobIds.length === 0) jobIds = (await sql`SELECT job_id::text FROM job_events WHERE status = 'completed' ORDER BY at DESC LIMIT 3`).map((r) => r.job_id as string);
+        for (const jobId of jobIds.slice(0, 5)) {
+          const [row] = await sql`SELECT status, retry_count, publish_generation, published_at, message_id, next_attempt_at, lease_until, updated_at FROM job_executions WHERE job_id = ${jobId}`;
+          log(`job ${jobId} ${JSON.stringify(row)}`);
+          for (const e of await sql`SELECT status, retry_count, message, at FROM job_events WHERE job_id = ${jobId} ORDER BY id`) log(`  event ${JSON.stringify(e)}`);
+          const messages = await sql`SELECT id, state, retried, max_retries, due_at FROM qstash.messages WHERE position(${jobId}::text::bytea in body) > 0`;
+          const dead = await sql`SELECT message_id, dlq_id, response_status, created_at FROM qstash.dlq WHERE position(${jobId}::text::bytea in body) > 0`;
+          for (const m of messages) log(`  broker message ${JSON.stringify(m)}`);
+          for (const d of dead) log(`  broker dlq ${JSON.stringify(d)}`);
+          const ids = [...messages.map((m) => m.id as string), ...dead.map((d) => d.message_id as string), ...(row?.message_id ? [row.message_id as string] : [])];
+          for (const e of await sql`SELECT message_id, state, time, detail FROM qstash.events WHERE message_id IN ${sql(ids.length ? ids : [''])} ORDER BY seq`) log(`  broker event ${JSON.stringify(e)}`);
+        }
+      } finally {
+        await sql.end();
       }
     },
     async dispose() {
@@ -243,8 +279,12 @@ async function completedCount(run: Run): Promise<number> {
   return body.stats.find((s) => s.status === 'completed')?.count ?? 0;
 }
 
+/** When the last fault ended (FAULT_VERBOSE explains the drain relative to it). */
+let faultEnd = 0;
+
 /** Seconds from `since` until every job completed (polled through the API); undefined past `budgetS`. */
 async function drain(run: Run, since: number, budgetS: number): Promise<number | undefined> {
+  faultEnd = since;
   const done = await until(async () => (await completedCount(run)) >= JOBS, budgetS * 1000 + 5_000, 250);
   return done ? (Date.now() - since) / 1000 : undefined;
 }
@@ -279,6 +319,7 @@ async function judge(run: Run, acked: Map<number, string>, drainS: number | unde
   }
   lost += JOBS - acked.size; // never acknowledged within the run counts too
   if (drainS === undefined || drainS > budgetS) stuck = Math.max(stuck, 1);
+  if (process.env.FAULT_VERBOSE) await run.explain([...acked.values()].filter((jobId) => !byJob.get(jobId)?.includes('completed')));
   return { lost, double, stuck, drainS, reruns };
 }
 
