@@ -65,7 +65,8 @@ const tracing = tracingEnabled(env) ? (await import('./tracing/startTracing.ts')
 const server = await Promise.resolve()
   .then(async () => {
     const config = serverConfigFromEnv(env);
-    return startServer({ ...config, database: { ...config.database, ...(pglite ? { pglite: await pglite } : {}) }, log });
+    // PGlite is passed while it may still be opening: startServer imports the handler files meanwhile.
+    return startServer({ ...config, database: { ...config.database, ...(pglite ? { pglite } : {}) }, log });
   })
   .catch(async (error: unknown) => {
     log.fatal({ err: toError(error) }, '[server] Failed to start');

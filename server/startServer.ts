@@ -41,8 +41,11 @@ export interface ServerConfig {
   host?: string;
   /** Where QStash reaches this server. Default `http://127.0.0.1:<port>`. */
   publicUrl?: string | undefined;
-  /** `stallTimeoutMs`, `prepare`: postgres only, see `OpenDatabaseOptions`. */
-  database: { url?: string | undefined; dataDir?: string | undefined; pglite?: PGlite; stallTimeoutMs?: number; prepare?: boolean };
+  /**
+   * `stallTimeoutMs`, `prepare`: postgres only, see `OpenDatabaseOptions`. `pglite` may still be
+   * opening (a promise): the handler files are imported meanwhile (main.ts does this).
+   */
+  database: { url?: string | undefined; dataDir?: string | undefined; pglite?: PGlite | Promise<PGlite>; stallTimeoutMs?: number; prepare?: boolean };
   /** `embedded` starts the broker in-process on this database; otherwise QStash cloud (or any compatible URL). */
   qstash: { embedded: { port: number; host?: string | undefined } } | { baseUrl?: string | undefined; token: string; signingKeys: SigningKeys };
   authSecret: string;
@@ -144,12 +147,16 @@ const STARTUP_RETRY_MAX_MS = 5_000;
 
 async function start(config: ServerConfig, opened: Array<() => Promise<void>>): Promise<RunningServer> {
   const { log } = config;
+  const took = startupSteps();
   const branding = resolveEmailBrand(config.brand, config.email.from); // bad values refuse the start before anything opens
   // Before anything is opened: a job type without its handler file fails start-up at once.
   const handlerDefinitions = await loadJobHandlers({ dir: config.handlersDir, overrides: config.handlers });
-  const database = await openDatabase(config.database);
+  took('handlers');
+  const database = await openDatabase({ ...config.database, pglite: await config.database.pglite });
   opened.push(() => database.close());
+  took('database');
   await migrateDatabase(database);
+  took('migrations');
 
   // Start-up order: the port answers only once the app can, and the broker (which may deliver at
   // once) starts only after that; until it is up, publishing waits for it.
@@ -197,12 +204,14 @@ async function start(config: ServerConfig, opened: Array<() => Promise<void>>): 
   });
 
   const brokerAt: { url?: string } = {}; // `/readyz` checks the broker once it is known
-  gate.open(createApp({ jobs, handlers, signingKeys, authSecret: config.authSecret, log, security: config.security, webhooks: { stripe: config.stripe, sources: config.webhookSources }, files: dataJobs.files, metrics: config.metrics, brokerUrl: () => brokerAt.url }));
+  let started = false; // `/readyz` answers 503 `starting` until start() returns
+  gate.open(createApp({ jobs, handlers, signingKeys, authSecret: config.authSecret, log, security: config.security, webhooks: { stripe: config.stripe, sources: config.webhookSources }, files: dataJobs.files, metrics: config.metrics, brokerUrl: () => brokerAt.url, started: () => started }));
   let metricsServer: MetricsServer | undefined;
   if (config.metrics?.port !== undefined) metricsServer = await startMetricsServer(database.db, { ...config.metrics, port: config.metrics.port }, host);
   if (metricsServer) opened.push(metricsServer.close);
   if (!listenEarly) port = await gate.listen(config.port, host);
   const url = `http://${urlHost(host)}:${port}`;
+  took('listening');
 
   let broker: Broker | undefined;
   let qstash: { baseUrl?: string | undefined; token: string };
@@ -216,14 +225,17 @@ async function start(config: ServerConfig, opened: Array<() => Promise<void>>): 
   } else {
     qstash = config.qstash;
   }
+  took('broker');
   brokerAt.url = qstash.baseUrl ?? 'https://qstash.upstash.io';
   publisher.resolve(createQStashPublisher(createQStashClient(qstash), publicUrl));
   const sweeper = startSweeper(jobs, config.sweeper);
   opened.push(() => sweeper.stop());
   const bulkResumer = startBulkResumer(jobs, config.bulkResumer);
   opened.push(() => bulkResumer.stop());
+  took('sweeper');
   if (config.defaultSchedules ?? true) await ensureDefaultSchedules(jobs);
-  log.info({ url, publicUrl, driver: database.driver, broker: broker?.url ?? qstash.baseUrl ?? 'qstash cloud' }, '[server] Listening');
+  took('defaultSchedules');
+  log.info({ url, publicUrl, driver: database.driver, broker: broker?.url ?? qstash.baseUrl ?? 'qstash cloud', startupMs: took.all() }, '[server] Listening');
 
   const server: RunningServer = {
     url,
@@ -257,7 +269,22 @@ async function start(config: ServerConfig, opened: Array<() => Promise<void>>): 
     },
   };
   if (config.default ?? true) registerDefaultServer(server);
+  started = true;
   return server;
+}
+
+/** Milliseconds each start-up step took (logged with "[server] Listening"; docs/performance.md "Start-up"). */
+function startupSteps() {
+  const steps: Record<string, number> = {};
+  const began = performance.now();
+  let last = began;
+  const took = (step: string) => {
+    const now = performance.now();
+    steps[step] = Math.round(now - last);
+    last = now;
+  };
+  took.all = () => ({ ...steps, total: Math.round(last - began) });
+  return took;
 }
 
 function deferred<T>() {
@@ -279,6 +306,7 @@ function deferredPublisher(ready: Promise<JobPublisher>): JobPublisher {
     cancel: async (messageId) => (await ready).cancel(messageId),
     deliveryLog: async (messageId) => (await ready).deliveryLog?.(messageId) ?? [],
     upsertSchedule: async (request) => (await ready).upsertSchedule(request),
+    hasSchedule: async (request) => (await ready).hasSchedule?.(request) ?? false,
     pauseSchedule: async (scheduleId) => (await ready).pauseSchedule(scheduleId),
     resumeSchedule: async (scheduleId) => (await ready).resumeSchedule(scheduleId),
     deleteSchedule: async (scheduleId) => (await ready).deleteSchedule(scheduleId),

@@ -36,6 +36,8 @@ export interface AppDeps {
   metrics?: MetricsOptions | undefined;
   /** The broker `/readyz` checks is reachable, once its URL is known. Default: not checked. */
   brokerUrl?: (() => string | undefined) | undefined;
+  /** False while the server is still starting: `/readyz` answers 503 `starting`. Default: started. */
+  started?: (() => boolean) | undefined;
 }
 
 /** Largest delivery body a worker route accepts (QStash's own limit on the free plan); 413 beyond. */
@@ -51,7 +53,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(securityHeaders({ publicUrl: deps.jobs.publicUrl }));
 
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
-  const readiness = createReadinessCheck({ db: deps.jobs.db, brokerUrl: deps.brokerUrl }, deps.log);
+  const readiness = createReadinessCheck({ db: deps.jobs.db, brokerUrl: deps.brokerUrl, started: deps.started }, deps.log);
   // `?broker=ignore` (for load balancers): the broker is still checked and reported, but an outage
   // does not take the instance out: enqueues go to the outbox and are published when it is back.
   app.get('/readyz', async (req, res) => {

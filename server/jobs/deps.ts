@@ -59,6 +59,12 @@ export interface JobPublisher {
    */
   deliveryLog?(messageId: string): Promise<BrokerDelivery[]>;
   upsertSchedule(request: ScheduleRequest): Promise<void>;
+  /**
+   * Whether the broker already holds this schedule exactly as `upsertSchedule(request)` would
+   * write it, and running (not paused): start-up then leaves it alone instead of writing it again.
+   * Optional; may throw (broker unreachable): callers then upsert.
+   */
+  hasSchedule?(request: ScheduleRequest): Promise<boolean>;
   pauseSchedule(scheduleId: string): Promise<void>;
   resumeSchedule(scheduleId: string): Promise<void>;
   deleteSchedule(scheduleId: string): Promise<void>;

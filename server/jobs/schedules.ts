@@ -4,7 +4,7 @@ import { jobTypeConfig, type JobType } from '../../shared/catalogue.ts';
 import type { ScheduleView } from '../../shared/jobApi.ts';
 import type { DbOrTx } from '../db/database.ts';
 import { jobSchedules, type ScheduleRow } from '../db/schema.ts';
-import type { JobsDeps } from './deps.ts';
+import type { JobsDeps, ScheduleRequest } from './deps.ts';
 import { JobNotFoundError, JobValidationError } from './errors.ts';
 import { checkCronInterval } from './cronInterval.ts';
 import { checkPayload, validateJob } from './enqueueJob.ts';
@@ -55,16 +55,7 @@ export async function createSchedule(deps: JobsDeps, input: CreateScheduleInput)
     .values(values)
     .onConflictDoUpdate({ target: jobSchedules.id, set: { ...values, updatedAt: sql`now()` } });
   try {
-    const config = jobTypeConfig(type);
-    await deps.publisher.upsertSchedule({
-      scheduleId,
-      type,
-      cron: input.cron,
-      timezone: input.timezone ?? null,
-      body: { scheduleId, type },
-      retries: config.retries,
-      timeoutMs: config.timeout * 1000,
-    });
+    await deps.publisher.upsertSchedule(scheduleRequestOf(scheduleId, type, input.cron, input.timezone ?? null));
   } catch (error) {
     // The broker refused it (bad cron, unreachable): leave no schedule behind that never fires.
     if (!existing) await deps.db.delete(jobSchedules).where(eq(jobSchedules.id, scheduleId));
@@ -72,6 +63,12 @@ export async function createSchedule(deps: JobsDeps, input: CreateScheduleInput)
   }
   deps.log.info({ scheduleId, type, cron: input.cron }, '[jobs] Job scheduled successfully');
   return { scheduleId };
+}
+
+/** What the broker is asked to hold for a schedule: each firing posts `{ scheduleId, type }` to the type's route. */
+export function scheduleRequestOf(scheduleId: string, type: JobType, cron: string, timezone: string | null): ScheduleRequest {
+  const config = jobTypeConfig(type);
+  return { scheduleId, type, cron, timezone, body: { scheduleId, type }, retries: config.retries, timeoutMs: config.timeout * 1000 };
 }
 
 /**

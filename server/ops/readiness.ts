@@ -17,6 +17,11 @@ export interface ReadinessDeps {
   db: DbOrTx;
   /** The broker's base URL (embedded or QStash), once known; undefined while starting. */
   brokerUrl?: (() => string | undefined) | undefined;
+  /**
+   * False until the server's start-up finished (broker, sweeper, default schedules): a load
+   * balancer sends no traffic to an instance still starting. Default: started.
+   */
+  started?: (() => boolean) | undefined;
 }
 
 export interface Readiness {
@@ -33,8 +38,8 @@ function within<T>(promise: Promise<T>, what: string): Promise<T> {
 }
 
 /**
- * `/readyz`: the database answers, every migration this build ships is applied, and the broker
- * answers HTTP at all (any status: it is reachable). Checks run in parallel, each within 2 s.
+ * `/readyz`: start-up finished, the database answers, every migration this build ships is applied,
+ * and the broker answers HTTP at all (any status: it is reachable). Checks run in parallel, each within 2 s.
  */
 export function createReadinessCheck(deps: ReadinessDeps, log: { warn(obj: object, msg: string): void }): () => Promise<Readiness> {
   const expected = shippedMigrations();
@@ -51,6 +56,7 @@ export function createReadinessCheck(deps: ReadinessDeps, log: { warn(obj: objec
     };
     const checks = { database: ok(db, 'database'), migrations: ok(migrated, 'migrations'), broker: ok(reached, 'broker') };
     const reasons = [
+      ...(deps.started?.() === false ? ['starting'] : []),
       ...(checks.database ? [] : ['database unreachable']),
       ...(checks.migrations || !checks.database ? [] : [`migrations not applied (this build ships ${expected}; run npm run db:migrate)`]),
       ...(checks.broker === false ? [`broker unreachable at ${url}`] : []),

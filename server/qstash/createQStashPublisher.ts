@@ -1,6 +1,6 @@
 import { Client, QstashError } from '@upstash/qstash';
 import { jobTypeConfig } from '../../shared/catalogue.ts';
-import type { JobPublisher, PublishRequest } from '../jobs/deps.ts';
+import type { JobPublisher, PublishRequest, ScheduleRequest } from '../jobs/deps.ts';
 import { JobValidationError } from '../jobs/errors.ts';
 import { readDeliveryLog } from './readDeliveryLog.ts';
 
@@ -55,6 +55,19 @@ function messageOf(publicUrl: string, request: PublishRequest) {
   };
 }
 
+/** The SDK's request for a schedule (`schedules.create`). */
+function scheduleOf(publicUrl: string, request: ScheduleRequest) {
+  return {
+    scheduleId: request.scheduleId,
+    destination: workerUrl(publicUrl, jobTypeConfig(request.type).endpoint),
+    cron: request.timezone ? `CRON_TZ=${request.timezone} ${request.cron}` : request.cron,
+    body: JSON.stringify(request.body),
+    headers: { 'Content-Type': 'application/json' },
+    retries: request.retries,
+    timeout: Math.ceil(request.timeoutMs / 1000) + RESPONSE_GRACE_S,
+  };
+}
+
 /** The jobs domain's broker, through the official SDK (QStash cloud or the embedded broker alike). */
 export function createQStashPublisher(client: Client, publicUrl: string): JobPublisher {
   return {
@@ -78,21 +91,24 @@ export function createQStashPublisher(client: Client, publicUrl: string): JobPub
     deliveryLog: (messageId) => readDeliveryLog(client, messageId),
     async upsertSchedule(request) {
       try {
-        await client.schedules.create({
-          scheduleId: request.scheduleId,
-          destination: workerUrl(publicUrl, jobTypeConfig(request.type).endpoint),
-          cron: request.timezone ? `CRON_TZ=${request.timezone} ${request.cron}` : request.cron,
-          body: JSON.stringify(request.body),
-          headers: { 'Content-Type': 'application/json' },
-          retries: request.retries,
-          timeout: Math.ceil(request.timeoutMs / 1000) + RESPONSE_GRACE_S,
-        });
+        await client.schedules.create(scheduleOf(publicUrl, request));
       } catch (error) {
         if (error instanceof QstashError && error.status !== undefined && error.status >= 400 && error.status < 500) {
           throw new JobValidationError(`The broker refused the schedule: ${error.message}`, [{ path: ['cron'], message: error.message }]);
         }
         throw error;
       }
+    },
+    async hasSchedule(request) {
+      const held = await client.schedules.get(request.scheduleId).catch((error: unknown) => {
+        if (error instanceof QstashError && error.status === 404) return undefined;
+        throw error;
+      });
+      if (!held || held.isPaused) return false;
+      const wanted = scheduleOf(publicUrl, request);
+      // `timeout` is not in the SDK's Schedule type; the embedded broker reports it in milliseconds. Absent or otherwise: write it again.
+      const timeoutMs = (held as { timeout?: unknown }).timeout;
+      return held.cron === wanted.cron && held.destination === wanted.destination && held.body === wanted.body && held.retries === wanted.retries && timeoutMs === wanted.timeout * 1000;
     },
     async pauseSchedule(scheduleId) {
       await client.schedules.pause({ schedule: scheduleId });

@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eq, sql } from 'drizzle-orm';
@@ -23,9 +24,9 @@ afterAll(async () => {
 });
 
 /** The server as main.ts starts it (default schedules on), always on the same database. */
-const start = () =>
+const start = (port = 0) =>
   startServer({
-    port: 0,
+    port,
     database: target.pglite ? { pglite: target.pglite } : { url: target.url },
     qstash: { embedded: { port: 0 } },
     authSecret: TEST_AUTH_SECRET,
@@ -70,4 +71,36 @@ describe('the default cleanup schedule', () => {
     });
     expect(job).toMatchObject({ type: 'cleanup-old-data', organizationId: null, result: expect.objectContaining({ jobsDeleted: 0 }) });
   });
+
+  it('is not written again by a start that would write it unchanged; a start at another URL registers it there', async () => {
+    await running?.stop();
+    running = undefined;
+    const stored = async (server: RunningServer) => {
+      const [app] = await server.database.db.select({ updatedAt: jobSchedules.updatedAt }).from(jobSchedules).where(eq(jobSchedules.id, DEFAULT_CLEANUP_SCHEDULE.scheduleId));
+      const [broker] = await queryRows<{ destination: string }>(server.database.db, sql`SELECT destination FROM qstash.schedules WHERE id = ${DEFAULT_CLEANUP_SCHEDULE.scheduleId}`);
+      return { updatedAt: app!.updatedAt.getTime(), destination: broker!.destination };
+    };
+    const [port, otherPort] = [await freePort(), await freePort()];
+    let server = await start(port);
+    const first = await stored(server);
+    expect(first.destination).toBe(`http://127.0.0.1:${port}/api/jobs/cleanup`);
+    await server.stop();
+
+    server = await start(port);
+    expect(await stored(server)).toEqual(first); // same URL, same schedule: neither the row nor the broker's schedule written
+    await server.stop();
+
+    running = await start(otherPort);
+    const moved = await stored(running);
+    expect(moved.destination).toBe(`http://127.0.0.1:${otherPort}/api/jobs/cleanup`);
+    expect(moved.updatedAt).toBeGreaterThan(first.updatedAt);
+  });
 });
+
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as { port: number }; // a TCP listener's address
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
