@@ -216,7 +216,7 @@ async function start(config: ServerConfig, opened: Array<() => Promise<void>>): 
   let broker: Broker | undefined;
   let qstash: { baseUrl?: string | undefined; token: string };
   if ('embedded' in config.qstash) {
-    const storage = database.pglite ? { pglite: database.pglite } : { url: database.url!, prepare: config.database.prepare }; // a database is PGlite or has a URL
+    const storage = database.pglite ? { pglite: database.pglite } : { url: database.url!, prepare: config.database.prepare, stallTimeoutMs: config.database.stallTimeoutMs }; // a database is PGlite or has a URL
     const callbacks = { privateAddresses: config.callbacks?.privateAddresses ?? 'refuse', lookup: config.callbacks?.lookup };
     const started = await startBroker({ port: config.qstash.embedded.port, host: config.qstash.embedded.host, storage, logger: log.child({ component: 'broker' }), callbacks });
     opened.push(() => started.stop());

@@ -7,8 +7,9 @@
 // #1066, #1154, #1199, #1208; fixes unmerged). The patch makes every such query reject with
 // CONNECTION_CLOSED instead, and keeps the bytes of a dead connection out of its next one. It also
 // handles the rejection of the array-type lookup a new connection makes (an unhandled 57P01 when the
-// connection is terminated during it).
-// Checked by test/faults/postgresDriver.test.ts. Drop it when a release fixes the bug.
+// connection is terminated during it), and fails a query handed to a connection between its socket's
+// error and close, which otherwise waited forever (a delivery's claim retry after a stall cut).
+// Checked by test/faults/postgresDriver.test.ts and test/faults/stallGuard.test.ts. Drop it when a release fixes the bug.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -33,6 +34,13 @@ const POSTGRES_EDITS = {
     [
       '  async function closed(hadError) {\n    incoming = Buffer.alloc(0)\n    remaining = 0\n    incomings = null\n    clearImmediate(nextWriteTimer)\n',
       '  async function closed(hadError) {\n    incoming = Buffer.alloc(0)\n    remaining = 0\n    incomings = null\n    clearImmediate(nextWriteTimer)\n    chunk = nextWriteTimer = null\n',
+    ],
+    // A socket error fails the queries in flight, but the socket closes only later: a query handed to
+    // the connection in between (the caller's retry of a failed one) was neither sent nor failed and
+    // waited forever. Fail whatever the connection still holds when it closes, error or not.
+    [
+      "    !hadError && (query || sent.length) && error(Errors.connection('CONNECTION_CLOSED', options, socket))\n",
+      "    " + MARKER + "\n    ;(query || sent.length) && error(Errors.connection('CONNECTION_CLOSED', options, socket))\n",
     ],
     // The array-type lookup a new connection runs first was a floating promise: a connection dropped
     // during it (57P01, ECONNRESET) was an unhandled rejection. Fail the waiting query instead.

@@ -50,7 +50,8 @@ export interface OpenDatabaseOptions {
   pglite?: PGlite;
   /**
    * Postgres driver: a connection that wrote and heard nothing back for this long is cut and
-   * reconnected (a half-open path to the server). Default 15 s.
+   * reconnected (a half-open path to the server); after 2 s (or half of it) without an answer
+   * it is cut already if the server says its backend runs no statement. Default 15 s.
    */
   stallTimeoutMs?: number;
   /**
@@ -108,7 +109,7 @@ function openPostgres(url: string, options: { max: number; stallTimeoutMs: numbe
     backoff: RECONNECT_BACKOFF_S,
     connect_timeout: CONNECT_TIMEOUT_S,
     // The driver supports a socket factory; its typings do not list it.
-    ...({ socket: stallGuardedSockets(stallTimeoutMs) } as object),
+    ...({ socket: stallGuardedSockets(stallTimeoutMs, { probeUrl: url }) } as object),
     connection: { application_name: 'jobwire', idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_MS },
     prepare,
   });

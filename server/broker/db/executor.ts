@@ -24,12 +24,14 @@ export interface Executor extends Queryable {
  * `prepare` (postgres URL only): server-side prepared statements, as the app's `DATABASE_PREPARE`.
  * Default true: an unprepared statement with parameters costs postgres.js a second round trip (it
  * asks the server for the parameter types first). False for PgBouncer in transaction mode before 1.21.
+ * `stallTimeoutMs` (postgres URL only): a connection that wrote and heard nothing back for this
+ * long is cut (server/db/stallGuard.ts), as the app's `stallTimeoutMs`. Default 15 s.
  */
-export type BrokerStorage = { pglite: PGlite } | { url: string; prepare?: boolean | undefined } | { executor: Executor };
+export type BrokerStorage = { pglite: PGlite } | { url: string; prepare?: boolean | undefined; stallTimeoutMs?: number | undefined } | { executor: Executor };
 
 export function createExecutor(storage: BrokerStorage): Executor {
   if ('executor' in storage) return storage.executor;
-  return 'pglite' in storage ? wrapPglite(storage.pglite) : wrapPostgres(storage.url, storage.prepare ?? true);
+  return 'pglite' in storage ? wrapPglite(storage.pglite) : wrapPostgres(storage.url, { prepare: storage.prepare ?? true, stallTimeoutMs: storage.stallTimeoutMs ?? 15_000 });
 }
 
 function pgliteQueryable(db: PGlite | Transaction): Queryable {
@@ -55,14 +57,14 @@ function wrapPglite(pglite: PGlite): Executor {
 // postgres.js returns int8 as strings; the broker's ms timestamps and sequences fit in a double.
 const int8AsNumber = { to: 20, from: [20], serialize: (x: unknown) => String(x), parse: (x: string) => Number(x) };
 
-function wrapPostgres(url: string, prepare: boolean): Executor {
+function wrapPostgres(url: string, { prepare, stallTimeoutMs }: { prepare: boolean; stallTimeoutMs: number }): Executor {
   const sql = postgres(url, {
     max: 10,
     onnotice: () => {},
     types: { int8AsNumber },
     connection: { application_name: 'jobwire-qstash-broker' },
-    // A connection that went half-open is cut after 15 s instead of hanging the broker (server/db/stallGuard.ts).
-    ...({ socket: stallGuardedSockets(15_000) } as object),
+    // A connection that went half-open is cut instead of hanging the broker (server/db/stallGuard.ts).
+    ...({ socket: stallGuardedSockets(stallTimeoutMs, { probeUrl: url }) } as object),
   });
   const queryable = (db: postgres.Sql | postgres.TransactionSql): Queryable => ({
     async query<T>(text: string, params: readonly Param[] = []) {
