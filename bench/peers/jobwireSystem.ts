@@ -22,7 +22,8 @@ const STARTUP_TIMEOUT_MS = 180_000;
 
 export async function startJobwire(options: { config: ChildConfig; xmax?: () => Promise<bigint> }): Promise<System> {
   const child = fork(fileURLToPath(new URL('./jobwireChild.ts', import.meta.url)), [JSON.stringify(options.config)], {
-    execArgv: ['--import', 'tsx'],
+    // BENCH_CPU_PROF_DIR=dir: the server child writes a V8 CPU profile there when it exits (node --cpu-prof).
+    execArgv: ['--import', 'tsx', ...(process.env['BENCH_CPU_PROF_DIR'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_CPU_PROF_DIR']}`] : [])],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const replies = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();

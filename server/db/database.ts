@@ -6,6 +6,7 @@ import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
 import postgres from 'postgres';
 import { isDatabaseUnavailable } from '../jobs/errors.ts';
+import { preparedPglite } from './pglitePrepared.ts';
 import { stallGuardedSockets } from './stallGuard.ts';
 import * as billingSchema from './billingSchema.ts';
 import * as filesSchema from './filesSchema.ts';
@@ -80,7 +81,8 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
   }
   const pg = options.pglite ?? (await createPglite(options.dataDir));
   return {
-    db: drizzlePglite(pg, { schema }) as unknown as Db, // both drivers implement PgDatabase; only the HKT differs
+    // Statements prepared once per text, as on PostgreSQL (server/db/pglitePrepared.ts).
+    db: drizzlePglite(preparedPglite(pg), { schema }) as unknown as Db, // both drivers implement PgDatabase; only the HKT differs
     driver: 'pglite',
     pglite: pg,
     async listen(channel, onPayload) {

@@ -1,5 +1,6 @@
 import type { PGlite, Transaction } from '@electric-sql/pglite';
 import postgres from 'postgres';
+import { preparedPglite } from '../../db/pglitePrepared.ts';
 import { stallGuardedSockets } from '../../db/stallGuard.ts';
 
 export type Row = Record<string, unknown>;
@@ -43,7 +44,8 @@ function pgliteQueryable(db: PGlite | Transaction): Queryable {
   };
 }
 
-function wrapPglite(pglite: PGlite): Executor {
+function wrapPglite(shared: PGlite): Executor {
+  const pglite = preparedPglite(shared); // statements prepared once, as on PostgreSQL below
   return {
     ...pgliteQueryable(pglite),
     transaction: (fn) => pglite.transaction((tx) => fn(pgliteQueryable(tx))),
