@@ -38,8 +38,14 @@ function cpuMs(pid: number): number {
  * Milliseconds from spawn to the first ready /readyz, and the CPU time the server used to get
  * there (on a loaded machine wall time stretches; CPU time much less); then stops the server.
  */
+const portsByDataDir = new Map<string, [number, number]>();
+
 async function timeToReady(args: string[], dataDir: string): Promise<{ wall: number; cpu: number }> {
-  const [port, brokerPort] = [await freePort(), await freePort()];
+  // The same ports for every start on one DATA_DIR, as a deployment restarts: the server's URL, and
+  // so its default schedule's destination, stay the same (a changed URL registers the schedule again).
+  const ports = portsByDataDir.get(dataDir) ?? [await freePort(), await freePort()];
+  portsByDataDir.set(dataDir, ports);
+  const [port, brokerPort] = ports;
   const started = performance.now();
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
