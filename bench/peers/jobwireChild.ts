@@ -10,6 +10,11 @@ import { BENCH_SECRET, startBenchServer } from '../benchServer.ts';
 import { now, type ChildConfig, type ChildMessage, type ChildRequest } from './childProtocol.ts';
 import { startFloorServer } from './floorServer.ts';
 
+// `npm start` runs compiled JavaScript with Node's source maps off; tsx, which runs this child,
+// turns them on, and then every error stack materialised (postgres.js keeps one per query) is
+// mapped back to TypeScript. Measure the server as it runs in production (BENCH_SOURCE_MAPS=1: as tsx has it).
+if (!process.env['BENCH_SOURCE_MAPS']) process.setSourceMapsEnabled(false);
+
 const config = JSON.parse(process.argv[2] ?? '') as ChildConfig;
 const send = (message: ChildMessage) => process.send?.(message);
 
