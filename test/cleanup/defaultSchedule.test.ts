@@ -1,5 +1,4 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eq, sql } from 'drizzle-orm';
@@ -11,6 +10,7 @@ import { DEFAULT_CLEANUP_SCHEDULE } from '../../server/cleanup/ensureDefaultSche
 import { queryRows } from '../../server/db/database.ts';
 import { jobExecutions, jobSchedules } from '../../server/db/schema.ts';
 import { startServer, type RunningServer } from '../../server/startServer.ts';
+import { freePort } from '../support/freePort.ts';
 import { createTestDatabaseTarget } from '../support/testDatabase.ts';
 import { TEST_AUTH_SECRET, trpcCode, waitFor } from '../support/testServer.ts';
 
@@ -96,11 +96,3 @@ describe('the default cleanup schedule', () => {
     expect(moved.updatedAt).toBeGreaterThan(first.updatedAt);
   });
 });
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as { port: number }; // a TCP listener's address
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}

@@ -1,10 +1,9 @@
-import { inArray } from 'drizzle-orm';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jobExecutions } from '../../server/db/schema.ts';
 import type { JobHandler } from '../../server/jobs/handlers.ts';
 import { createTestDatabaseTarget, TEST_DRIVER, type TestDatabaseTarget } from '../support/testDatabase.ts';
 import { startTestServer, waitFor, type TestServer } from '../support/testServer.ts';
+import { jobStates } from './support/jobStates.ts';
 import { startTcpProxy, type TcpProxy } from './support/tcpProxy.ts';
 
 const runs = new Map<string, number>();
@@ -50,21 +49,6 @@ async function enqueueAll(count: number, from = 0): Promise<string[]> {
   );
 }
 
-/**
- * The jobs' rows, read through the server's pool. A pooled connection terminated by the last kill
- * is only found dead when used, so the test's own read retries like the server's statements do.
- */
-async function jobStates(ids: string[]) {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await t.server.database.db.select({ status: jobExecutions.status, retry_count: jobExecutions.retryCount }).from(jobExecutions).where(inArray(jobExecutions.id, ids));
-    } catch (error) {
-      if (attempt >= 5) throw error;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-}
-
 describe.skipIf(TEST_DRIVER !== 'postgres')('the server while PostgreSQL terminates its connections', () => {
   it('stays up, answers /healthz throughout, and runs every job once without spending its attempts', async () => {
     const admin = postgres(target.url!, { max: 1, onnotice: () => {} });
@@ -82,8 +66,8 @@ describe.skipIf(TEST_DRIVER !== 'postgres')('the server while PostgreSQL termina
       await new Promise((r) => setTimeout(r, 1_000));
       stop = true;
       await killing;
-      await waitFor(async () => (await jobStates(ids)).every((j) => j.status === 'completed'), { timeout: 60_000, interval: 200 });
-      expect((await jobStates(ids)).every((j) => j.retry_count === 0)).toBe(true);
+      await waitFor(async () => (await jobStates(t.server.database.db, ids)).every((j) => j.status === 'completed'), { timeout: 60_000, interval: 200 });
+      expect((await jobStates(t.server.database.db, ids)).every((j) => j.retry_count === 0)).toBe(true);
       expect(ids.map((id) => runs.get(id))).toEqual(ids.map(() => 1));
       expect(healthz.length).toBeGreaterThan(5);
       expect(healthz.every((s) => s === 200)).toBe(true);
@@ -100,7 +84,7 @@ describe.skipIf(TEST_DRIVER !== 'postgres')('the server while PostgreSQL termina
     proxy.mode('forward');
     await waitFor(async () => (await status(`${t.server.url}/readyz`)) === 200, { timeout: 30_000 });
     const ids = await enqueueAll(5, 100);
-    await waitFor(async () => (await jobStates(ids)).every((j) => j.status === 'completed'), { timeout: 60_000, interval: 200 });
+    await waitFor(async () => (await jobStates(t.server.database.db, ids)).every((j) => j.status === 'completed'), { timeout: 60_000, interval: 200 });
   }, 120_000);
 
   it('cuts connections that went half-open and recovers on new ones', async () => {
@@ -108,7 +92,7 @@ describe.skipIf(TEST_DRIVER !== 'postgres')('the server while PostgreSQL termina
     proxy.mode('forward');
     // The frozen connections are cut after stallTimeoutMs (2 s); jobs enqueued meanwhile complete.
     const ids = await enqueueAll(10, 200);
-    await waitFor(async () => (await jobStates(ids)).every((j) => j.status === 'completed'), { timeout: 60_000, interval: 200 });
-    expect((await jobStates(ids)).every((j) => j.retry_count === 0)).toBe(true);
+    await waitFor(async () => (await jobStates(t.server.database.db, ids)).every((j) => j.status === 'completed'), { timeout: 60_000, interval: 200 });
+    expect((await jobStates(t.server.database.db, ids)).every((j) => j.retry_count === 0)).toBe(true);
   }, 120_000);
 });

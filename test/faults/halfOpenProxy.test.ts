@@ -1,9 +1,8 @@
-import { inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jobExecutions } from '../../server/db/schema.ts';
 import type { JobHandler } from '../../server/jobs/handlers.ts';
 import { createTestDatabaseTarget, TEST_DRIVER, type TestDatabaseTarget } from '../support/testDatabase.ts';
 import { startTestServer, waitFor, type TestServer } from '../support/testServer.ts';
+import { jobStates } from './support/jobStates.ts';
 import { startTcpProxy, type TcpProxy } from './support/tcpProxy.ts';
 
 const JOBS = 200;
@@ -54,18 +53,6 @@ async function enqueueAll(ids: Map<number, string>, from: number, to: number) {
   );
 }
 
-/** The jobs' rows; a read cut by a stall is retried, as the server's statements are. */
-async function jobStates(ids: string[]) {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await t.server.database.db.select({ status: jobExecutions.status, retry_count: jobExecutions.retryCount }).from(jobExecutions).where(inArray(jobExecutions.id, ids));
-    } catch (error) {
-      if (attempt >= 5) throw error;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-}
-
 describe.skipIf(TEST_DRIVER !== 'postgres')('the server when its path to PostgreSQL goes half-open under load', () => {
   it('finds the frozen connections within seconds and completes every job once, its attempts untouched', async () => {
     const ids = new Map<number, string>();
@@ -80,11 +67,11 @@ describe.skipIf(TEST_DRIVER !== 'postgres')('the server when its path to Postgre
     // Before, every frozen connection was found only by the stall timeout (20 s here, 15 s in
     // production); the suite's full run also lost deliveries whose claim was retried onto a
     // connection as it was cut (postgres.js left the query waiting forever).
-    await waitFor(async () => (await jobStates(all)).every((j) => j.status === 'completed'), { timeout: Math.max(0, frozen + STALL_MS / 2 - Date.now()), interval: 200 }).catch(async () => {
-      const states = await jobStates(all);
+    await waitFor(async () => (await jobStates(t.server.database.db, all)).every((j) => j.status === 'completed'), { timeout: Math.max(0, frozen + STALL_MS / 2 - Date.now()), interval: 200 }).catch(async () => {
+      const states = await jobStates(t.server.database.db, all);
       throw new Error(`${states.filter((j) => j.status !== 'completed').length} of ${JOBS} jobs not completed ${Date.now() - frozen} ms after the freeze`);
     });
-    expect((await jobStates(all)).every((j) => j.retry_count === 0)).toBe(true);
+    expect((await jobStates(t.server.database.db, all)).every((j) => j.retry_count === 0)).toBe(true);
     expect(all.filter((id) => runs.get(id) !== 1)).toEqual([]);
   }, 90_000);
 });

@@ -9,9 +9,9 @@ import { signToken } from '../../server/auth/token.ts';
 import { QSTASH_DEV_CURRENT_SIGNING_KEY, QSTASH_DEV_NEXT_SIGNING_KEY, QSTASH_DEV_TOKEN } from '../../server/env.ts';
 import { startServer, type RunningServer } from '../../server/startServer.ts';
 import type { JobEvent } from '../../shared/jobEvent.ts';
+import { freePort } from '../support/freePort.ts';
 import { TEST_DRIVER } from '../support/testDatabase.ts';
 import { startTestServer, TEST_AUTH_SECRET, waitFor, type TestServer } from '../support/testServer.ts';
-import { createServer } from 'node:net';
 import pino from 'pino';
 
 let t: TestServer;
@@ -159,12 +159,4 @@ async function startOtherInstance(first: TestServer): Promise<{ url: string; sto
     if (attempt < 3 && output.includes('EADDRINUSE')) continue;
     throw new Error(`the second instance exited with code ${exitCode} before it was healthy:\n${output}`);
   }
-}
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as { port: number }; // a TCP listener's address
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
 }

@@ -5,12 +5,12 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startServer } from '../../server/startServer.ts';
+import { freePort } from '../support/freePort.ts';
 import { createTestDatabaseTarget } from '../support/testDatabase.ts';
 import { TEST_AUTH_SECRET, waitFor } from '../support/testServer.ts';
 
@@ -41,14 +41,6 @@ afterAll(async () => {
   await target.drop();
   rmSync(dir, { recursive: true, force: true });
 });
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as { port: number }; // a TCP listener's address
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 describe('/readyz while the server starts', () => {
   it('answers 503 "starting" until start-up finished, then ready', async () => {
