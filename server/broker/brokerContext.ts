@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Executor } from './db/executor.ts';
-import type { GroupCommit } from './db/groupCommit.ts';
+import type { GroupCommit } from '../db/groupCommit.ts';
 import type { Dispatcher } from './dispatch/dispatcher.ts';
 import type { InsertOutcome, NewMessage } from './messages/insertMessage.ts';
 import type { StoredMessage } from './messages/messageModel.ts';

@@ -4,7 +4,7 @@ import pino, { type Logger } from 'pino';
 import { QSTASH_DEV_CURRENT_SIGNING_KEY, QSTASH_DEV_NEXT_SIGNING_KEY, QSTASH_DEV_TOKEN } from '../env.ts';
 import { dispatchCreated, type BrokerContext } from './brokerContext.ts';
 import { createExecutor, type BrokerStorage } from './db/executor.ts';
-import { GroupCommit } from './db/groupCommit.ts';
+import { GroupCommit } from '../db/groupCommit.ts';
 import { migrate } from './db/migrate.ts';
 import { deliverMessage } from './delivery/deliverMessage.ts';
 import { Dispatcher } from './dispatch/dispatcher.ts';
@@ -91,12 +91,18 @@ export async function startBroker(options: BrokerOptions): Promise<Broker> {
     throw error;
   }
   // Concurrent publishes and concurrent deliveries each share one statement (one commit) per flush.
-  const accept = new GroupCommit<NewMessage[], InsertOutcome[]>(async (calls) => {
-    const outcomes = await insertMessages(db, calls.flat(), { now: now(), ensureQueues: true });
-    let next = 0;
-    return calls.map((call) => outcomes.slice(next, (next += call.length)));
-  }, ACCEPT_FLUSH_LIMITS);
-  const delivered = new GroupCommit<Settle, boolean>((settles) => removeDelivered(db, settles), SETTLE_FLUSH_LIMITS);
+  // PGlite runs a statement on this thread, so a flush is done before the next request is read:
+  // there the flush waits for the end of the turn, so the requests read in it go together.
+  const sameTurn = 'pglite' in options.storage;
+  const accept = new GroupCommit<NewMessage[], InsertOutcome[]>(
+    async (calls) => {
+      const outcomes = await insertMessages(db, calls.flat(), { now: now(), ensureQueues: true });
+      let next = 0;
+      return calls.map((call) => outcomes.slice(next, (next += call.length)));
+    },
+    { ...ACCEPT_FLUSH_LIMITS, sameTurn },
+  );
+  const delivered = new GroupCommit<Settle, boolean>((settles) => removeDelivered(db, settles), { ...SETTLE_FLUSH_LIMITS, sameTurn });
   const callbacks = { lookup: options.callbacks?.lookup, privateAddresses: options.callbacks?.privateAddresses ?? 'loopback' } as const;
   // The dispatcher calls back into `schedules`, which is created right below and before anything can fire.
   const ctx: BrokerContext = {

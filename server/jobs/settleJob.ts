@@ -1,7 +1,9 @@
 import { and, eq, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/database.ts';
+import { GroupCommit } from '../db/groupCommit.ts';
 import { jobExecutions, type JobRow, type StoredError } from '../db/schema.ts';
-import { transition } from './transition.ts';
+import { batchLimits } from './claimJob.ts';
+import { transition, transitionMany } from './transition.ts';
 
 /** Only the attempt holding `token` may settle: a stale attempt's settle matches no row. */
 const heldBy = (jobId: string, token: string) =>
@@ -26,16 +28,47 @@ export function failedAttemptSet(exhausted: SQL, nextAttemptAt: SQL, error: Stor
 }
 
 export async function completeJob(db: Db, jobId: string, token: string, result: unknown): Promise<JobRow | undefined> {
-  // Raw SQL, like the claim: every delivery that succeeds runs it. Fenced as `heldBy`.
-  const stored = result === undefined || result === null ? null : (JSON.stringify(result) ?? null);
-  return transition(
+  // Stored as JSON text now: a result that cannot be (a BigInt, a cycle) fails this call alone.
+  const stored = result === undefined || result === null ? 'null' : (JSON.stringify(result) ?? 'null');
+  return completionsOf(db).submit({ jobId, token, stored });
+}
+
+interface Completion {
+  jobId: string;
+  token: string;
+  /** The result as JSON text. */
+  stored: string;
+}
+
+/** Concurrent completions share one statement, as claims do (claimJob.ts). */
+const completions = new WeakMap<Db, GroupCommit<Completion, JobRow | undefined>>();
+function completionsOf(db: Db) {
+  let batch = completions.get(db);
+  if (!batch) completions.set(db, (batch = new GroupCommit((items) => completeJobs(db, items), { ...batchLimits(db), maxWeight: 4 << 20, weigh: (c) => c.stored.length })));
+  return batch;
+}
+
+/**
+ * Completes several attempts in one statement (its own transaction), each fenced by its token as
+ * `heldBy`; answers, per item and in order, the completed row or undefined (stale attempt).
+ */
+async function completeJobs(db: Db, items: Completion[]): Promise<Array<JobRow | undefined>> {
+  // Built as text: each result is already JSON, so it is not parsed and stringified again.
+  const input = `[${[...items]
+    .sort((a, b) => (a.jobId < b.jobId ? -1 : 1))
+    .map((c) => `{"job_id":${JSON.stringify(c.jobId)},"token":${JSON.stringify(c.token)},"result":${c.stored}}`)
+    .join(',')}]`;
+  const changed = await transitionMany(
     db,
-    sql`UPDATE job_executions SET
-          status = 'completed', result = ${stored}::jsonb, error = NULL, progress = 1, completed_at = now(),
+    sql`UPDATE job_executions AS j SET
+          status = 'completed', result = c.result, error = NULL, progress = 1, completed_at = now(),
           attempt_token = NULL, lease_until = NULL, updated_at = now()
-        WHERE job_id = ${jobId} AND status = 'processing' AND attempt_token = ${token}
-        RETURNING *`,
+        FROM jsonb_to_recordset(${input}::text::jsonb) AS c(job_id uuid, token uuid, result jsonb)
+        WHERE j.job_id = c.job_id AND j.status = 'processing' AND j.attempt_token = c.token
+        RETURNING j.*, c.token::text AS completed_token`,
   );
+  const byToken = new Map(changed.map(({ row, raw }) => [raw.completed_token as string, row]));
+  return items.map((c) => byToken.get(c.token));
 }
 
 /** A failed attempt: `retrying` with its next attempt time, or `failed` when no attempts are left. */

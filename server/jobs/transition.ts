@@ -31,10 +31,25 @@ export async function transition(db: DbOrTx, change: JobUpdate | SQL | ((tx: Tx)
       return row;
     });
   }
+  const [row] = await transitionRows(db, is(change, SQL) ? change : change.returning(), message);
+  return row && toJobRow(row);
+}
+
+/**
+ * Several guarded state changes in one statement (its own transaction): `update` is a raw
+ * `UPDATE job_executions … RETURNING *` that may match many rows, each of which gets its timeline
+ * event and NOTIFY. Answers every changed row (with any extra columns the update returned).
+ */
+export async function transitionMany(db: DbOrTx, update: SQL, message?: string): Promise<Array<{ row: JobRow; raw: Record<string, unknown> }>> {
+  const rows = await transitionRows(db, update, message);
+  return rows.map((raw) => ({ row: toJobRow(raw), raw }));
+}
+
+async function transitionRows(db: DbOrTx, update: SQLWrapper, message: string | undefined): Promise<Array<Record<string, unknown>>> {
   // The NOTIFY is in the final SELECT, not a CTE of its own: a SELECT CTE nobody reads never runs.
-  const [row] = await queryRows<Record<string, unknown>>(
+  return queryRows<Record<string, unknown>>(
     db,
-    sql`WITH changed AS ${is(change, SQL) ? sql`(${change})` : change.returning()},
+    sql`WITH changed AS ${is(update, SQL) ? sql`(${update})` : update},
       event AS (
         INSERT INTO job_events (${JOB_EVENT_COLUMNS})
         SELECT job_id, organization_id, job_type, status, progress, ${message ?? null}::text, retry_count, max_retries, next_attempt_at, error,
@@ -44,7 +59,6 @@ export async function transition(db: DbOrTx, change: JobUpdate | SQL | ((tx: Tx)
       )
       SELECT changed.*, ${eventNotice(sql`event`)} AS notified FROM changed JOIN event USING (job_id)`,
   );
-  return row && toJobRow(row);
 }
 
 const columns = Object.entries(getTableColumns(jobExecutions));

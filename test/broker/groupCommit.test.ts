@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GroupCommit } from '../../server/broker/db/groupCommit.ts';
+import { GroupCommit } from '../../server/db/groupCommit.ts';
 
 describe('GroupCommit', () => {
   it('flushes a lone submission at once, and groups those that arrive while a flush is in flight', async () => {

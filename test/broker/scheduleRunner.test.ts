@@ -2,7 +2,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrokerContext } from '../../server/broker/brokerContext.ts';
 import { createExecutor, type Executor } from '../../server/broker/db/executor.ts';
-import { GroupCommit } from '../../server/broker/db/groupCommit.ts';
+import { GroupCommit } from '../../server/db/groupCommit.ts';
 import type { Dispatcher } from '../../server/broker/dispatch/dispatcher.ts';
 import { ScheduleRunner } from '../../server/broker/schedules/scheduleRunner.ts';
 import { startHarness, type Harness } from './support/harness.ts';

@@ -13,7 +13,9 @@
  * as the `postgres` user when run as root), so nothing else on the machine is disturbed.
  * Options: FAULT_JOBS, FAULT_SCENARIOS (comma-separated names), FAULT_DRIVERS (postgres,pglite),
  * FAULT_VERBOSE (the processes' logs, events per second around the fault, the timeline of unfinished
- * jobs or else of the last to complete), FAULT_LOG_LEVEL (default warn).
+ * jobs or else of the last to complete), FAULT_LOG_LEVEL (default warn), FAULT_PROGRESS (completed
+ * jobs once a second through the drain), FAULT_CPU_PROF_DIR (each server and broker process writes a
+ * V8 CPU profile there; the last ones stop with SIGTERM instead of SIGKILL so that they can).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -52,13 +54,16 @@ async function freePort(): Promise<number> {
  */
 const BUILD_DIR = join(ROOT, 'node_modules', '.cache', 'jobwire-faults-dist');
 
+/** How a scenario's processes end once it is over: gently when they must write their CPU profiles. */
+const finalSignal: NodeJS.Signals = process.env.FAULT_CPU_PROF_DIR ? 'SIGTERM' : 'SIGKILL';
+
 /** Every process the suite started, killed if the suite itself is interrupted. */
 const children = new Set<ChildProcess>();
 
 function node(args: string[], env: Record<string, string>, name: string): ChildProcess {
   const [entry, ...rest] = args;
   const verbose = Boolean(process.env.FAULT_VERBOSE);
-  const child = spawn(process.execPath, [join(BUILD_DIR, entry!.replace(/\.ts$/, '.js')), ...rest], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', verbose ? 'pipe' : 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [...(process.env.FAULT_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.FAULT_CPU_PROF_DIR}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`] : []), join(BUILD_DIR, entry!.replace(/\.ts$/, '.js')), ...rest], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', verbose ? 'pipe' : 'ignore', 'pipe'] });
   // FAULT_VERBOSE: the process's output (its pino log is on stdout) goes to stderr, each chunk tagged.
   const forward = (chunk: Buffer) => verbose && process.stderr.write(`[${name}] ${chunk}`);
   child.stdout?.on('data', forward);
@@ -132,7 +137,10 @@ function startCluster(): Cluster {
 interface Run {
   url: string;
   start(): Promise<void>;
+  /** The fault: SIGKILL. */
   kill(): Promise<void>;
+  /** The end of a scenario, before its timeline is read. */
+  stop(): Promise<void>;
   startBroker?(): Promise<void>;
   killBroker?(): Promise<void>;
   server(): ChildProcess;
@@ -180,6 +188,9 @@ async function prepareRun(driver: 'postgres' | 'pglite', opts: { cluster?: Clust
     async kill() {
       if (server) await kill(server);
     },
+    async stop() {
+      if (server) await kill(server, finalSignal);
+    },
     async timeline() {
       if (dbUrl) {
         const sql = postgres(dbUrl, { max: 1, onnotice: () => {} });
@@ -226,7 +237,7 @@ async function prepareRun(driver: 'postgres' | 'pglite', opts: { cluster?: Clust
     },
     async dispose() {
       if (server) await kill(server, 'SIGTERM');
-      if (broker) await kill(broker);
+      if (broker) await kill(broker, finalSignal);
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
@@ -285,7 +296,20 @@ let faultEnd = 0;
 /** Seconds from `since` until every job completed (polled through the API); undefined past `budgetS`. */
 async function drain(run: Run, since: number, budgetS: number): Promise<number | undefined> {
   faultEnd = since;
-  const done = await until(async () => (await completedCount(run)) >= JOBS, budgetS * 1000 + 5_000, 250);
+  let lastLog = 0;
+  const done = await until(
+    async () => {
+      const count = await completedCount(run);
+      // FAULT_PROGRESS: completed jobs once a second through the drain.
+      if (process.env.FAULT_PROGRESS && Date.now() - lastLog >= 1_000) {
+        lastLog = Date.now();
+        log(`t+${((Date.now() - since) / 1000).toFixed(1)}s completed=${count}`);
+      }
+      return count >= JOBS;
+    },
+    budgetS * 1000 + 5_000,
+    250,
+  );
   return done ? (Date.now() - since) / 1000 : undefined;
 }
 
@@ -352,7 +376,7 @@ const scenarios: Scenario[] = [
         await run.start();
         const bootS = (Date.now() - restart) / 1000;
         const drainS = await drain(run, restart, 15);
-        await run.kill(); // PGlite: its files are read after the process is gone
+        await run.stop(); // PGlite: its files are read after the process is gone
         return { ...(await judge(run, acked, drainS, 15)), extra: `boot_s=${bootS.toFixed(1)}` };
       } finally {
         await run.dispose();
@@ -378,9 +402,10 @@ const scenarios: Scenario[] = [
         await sleep(Math.max(0, 30_000 - (Date.now() - down)));
         const back = Date.now();
         await run.startBroker!();
+        const brokerBootS = (Date.now() - back) / 1000;
         const drainS = await drain(run, back, 10);
-        await run.kill();
-        return await judge(run, acked, drainS, 10);
+        await run.stop();
+        return { ...(await judge(run, acked, drainS, 10)), extra: `broker_boot_s=${brokerBootS.toFixed(1)}` };
       } finally {
         await run.dispose();
       }

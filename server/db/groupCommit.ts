@@ -6,10 +6,10 @@ interface Waiting<I, R> {
 
 /**
  * Group commit: concurrent submissions share one statement (one write transaction). A submission
- * made while nothing is in flight is flushed at once, alone, so a quiet broker adds no latency;
- * those made while a flush is in flight wait for it and go together in the next. Each promise
- * settles only after its flush committed. A failed flush of several is retried one by one, so a
- * bad item fails alone and never takes its neighbours with it.
+ * made while a flush could start (fewer than `maxInFlight` running) is flushed at once, alone, so a
+ * quiet system adds no latency; those made while all are in flight wait and go together in the
+ * next. Each promise settles only after its flush committed. A failed flush of several is retried
+ * one by one, so a bad item fails alone and never takes its neighbours with it.
  */
 export class GroupCommit<I, R> {
   private readonly waiting: Waiting<I, R>[] = [];
@@ -25,18 +25,40 @@ export class GroupCommit<I, R> {
       maxWeight?: number;
       /** A submission's weight, e.g. the bytes it will put in the statement. Default 1. */
       weigh?: (item: I) => number;
+      /** Flushes running at once (e.g. up to the connections of a pool). Default 1. */
+      maxInFlight?: number;
+      /**
+       * Whether a failed flush of several is retried one by one (default: always). Say no for an
+       * error that would fail each of them too (the database is away): each caller then gets it.
+       */
+      isolate?: (error: unknown) => boolean;
+      /**
+       * Flush at the end of the current turn of the event loop (`setImmediate`) rather than at
+       * once: submissions made by the requests read in the same turn go together. For a database
+       * that runs statements on this thread (PGlite), where a flush started at once has finished
+       * before the next request is even read, so nothing would ever be grouped. Costs one turn.
+       */
+      sameTurn?: boolean;
     } = {},
   ) {}
+
+  private scheduled = false;
 
   submit(item: I): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       this.waiting.push({ item, resolve, reject });
-      this.pump();
+      if (!this.limits.sameTurn) return this.pump();
+      if (this.scheduled) return;
+      this.scheduled = true;
+      setImmediate(() => {
+        this.scheduled = false;
+        this.pump();
+      });
     });
   }
 
   private pump(): void {
-    if (this.inFlight > 0 || this.waiting.length === 0) return;
+    if (this.inFlight >= (this.limits.maxInFlight ?? 1) || this.waiting.length === 0) return;
     const { maxItems = 500, maxWeight = Infinity, weigh = () => 1 } = this.limits;
     let count = 0;
     let weight = 0;
@@ -58,7 +80,7 @@ export class GroupCommit<I, R> {
       const results = await this.flush(batch.map((w) => w.item));
       batch.forEach((w, i) => w.resolve(results[i] as R)); // flush answers one result per item
     } catch (error) {
-      if (batch.length === 1) return void batch[0]?.reject(error);
+      if (batch.length === 1 || this.limits.isolate?.(error) === false) return void batch.forEach((w) => w.reject(error));
       for (const w of batch) {
         await this.flush([w.item]).then(([result]) => w.resolve(result as R), w.reject);
       }
