@@ -2,7 +2,7 @@ import { and, eq, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/database.ts';
 import { GroupCommit } from '../db/groupCommit.ts';
 import { jobExecutions, type JobRow, type StoredError } from '../db/schema.ts';
-import { batchLimits } from './claimJob.ts';
+import { batchLimits, idArray } from './claimJob.ts';
 import { transition, transitionMany } from './transition.ts';
 
 /** Only the attempt holding `token` may settle: a stale attempt's settle matches no row. */
@@ -50,12 +50,12 @@ function completionsOf(db: Db) {
 
 /**
  * Completes several attempts in one statement (its own transaction), each fenced by its token as
- * `heldBy`; answers, per item and in order, the completed row or undefined (stale attempt).
+ * `heldBy`, the rows found by primary key as claims are (claimJobs); answers, per item and in
+ * order, the completed row or undefined (stale attempt).
  */
-async function completeJobs(db: Db, items: Completion[]): Promise<Array<JobRow | undefined>> {
+export async function completeJobs(db: Db, items: Completion[]): Promise<Array<JobRow | undefined>> {
   // Built as text: each result is already JSON, so it is not parsed and stringified again.
-  const input = `[${[...items]
-    .sort((a, b) => (a.jobId < b.jobId ? -1 : 1))
+  const input = `[${items
     .map((c) => `{"job_id":${JSON.stringify(c.jobId)},"token":${JSON.stringify(c.token)},"result":${c.stored}}`)
     .join(',')}]`;
   const changed = await transitionMany(
@@ -64,7 +64,7 @@ async function completeJobs(db: Db, items: Completion[]): Promise<Array<JobRow |
           status = 'completed', result = c.result, error = NULL, progress = 1, completed_at = now(),
           attempt_token = NULL, lease_until = NULL, updated_at = now()
         FROM jsonb_to_recordset(${input}::text::jsonb) AS c(job_id uuid, token uuid, result jsonb)
-        WHERE j.job_id = c.job_id AND j.status = 'processing' AND j.attempt_token = c.token
+        WHERE j.job_id = ANY(${idArray(items)}::uuid[]) AND j.job_id = c.job_id AND j.status = 'processing' AND j.attempt_token = c.token
         RETURNING j.*, c.token::text AS completed_token`,
   );
   const byToken = new Map(changed.map(({ row, raw }) => [raw.completed_token as string, row]));

@@ -42,4 +42,55 @@ describe('GroupCommit', () => {
     await Promise.all([1, 4, 4, 4, 20, 3].map((n) => group.submit(n)));
     expect(flushes).toEqual([[1], [4, 4], [4], [20], [3]]);
   });
+
+  it('with sameTurn, groups what is submitted in one turn of the event loop even when each flush finishes at once', async () => {
+    const flushes: string[][] = [];
+    // A flush that is done synchronously, as a PGlite statement is, and submissions from separate
+    // callbacks of one turn (timers due together, as requests read together): microtasks run
+    // between them, so without sameTurn each flush is over before the next submission.
+    const flush = async (items: string[]) => (flushes.push(items), items);
+    const fromCallbacks = (group: GroupCommit<string, string>, items: string[]) =>
+      Promise.all(items.map((i) => new Promise<string>((resolve) => setTimeout(() => resolve(group.submit(i)), 0))));
+    expect(await fromCallbacks(new GroupCommit<string, string>(flush), ['a', 'b', 'c'])).toEqual(['a', 'b', 'c']);
+    expect(flushes).toEqual([['a'], ['b'], ['c']]);
+    flushes.length = 0;
+    const grouped = new GroupCommit<string, string>(flush, { sameTurn: true });
+    expect(await fromCallbacks(grouped, ['a', 'b', 'c'])).toEqual(['a', 'b', 'c']);
+    expect(await grouped.submit('d')).toBe('d');
+    expect(flushes).toEqual([['a', 'b', 'c'], ['d']]);
+  });
+
+  it('runs up to maxInFlight flushes at once, grouping what arrives while all run', async () => {
+    const flushes: number[][] = [];
+    let running = 0;
+    let most = 0;
+    const group = new GroupCommit<number, number>(
+      async (items) => {
+        flushes.push(items);
+        most = Math.max(most, ++running);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        running--;
+        return items;
+      },
+      { maxInFlight: 2 },
+    );
+    await Promise.all([1, 2, 3, 4, 5].map((n) => group.submit(n)));
+    expect(most).toBe(2);
+    expect(flushes).toEqual([[1], [2], [3, 4, 5]]);
+  });
+
+  it('fails every item of a group at once when isolate says the error would fail each of them', async () => {
+    const flushes: string[][] = [];
+    const group = new GroupCommit<string, string>(
+      async (items) => {
+        flushes.push(items);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        throw Object.assign(new Error('connection refused'), { code: 'ECONNREFUSED' });
+      },
+      { isolate: (error) => (error as { code?: string }).code !== 'ECONNREFUSED' },
+    );
+    const results = await Promise.allSettled(['a', 'b', 'c'].map((i) => group.submit(i)));
+    expect(results.every((r) => r.status === 'rejected')).toBe(true);
+    expect(flushes).toEqual([['a'], ['b', 'c']]); // no one-by-one retries
+  });
 });
