@@ -43,7 +43,8 @@ export function createSendEmailHandler(options: SendEmailHandlerOptions): JobHan
       },
       { signal: ctx.signal },
     );
-    ctx.log.info({ ...fields, messageId: id }, '[email] Email sent');
+    // `emailId`: the delivery's bindings already carry `messageId` (the broker's), and one line must not hold a key twice.
+    ctx.log.info({ ...fields, emailId: id }, '[email] Email sent');
     return { messageId: id, template, to };
   };
 }

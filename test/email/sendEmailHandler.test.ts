@@ -103,6 +103,24 @@ describe('createSendEmailHandler', () => {
     expect(all).not.toContain('secret-token');
     expect(all).not.toContain('<html');
   });
+
+  it("names the sent email's id emailId, beside the delivery's messageId, never a key twice on one line", async () => {
+    const lines: string[] = [];
+    const stream = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        lines.push(chunk.toString());
+        done();
+      },
+    });
+    // As processDelivery binds it: the broker's message id on every line of the attempt.
+    const log = pino({ level: 'info' }, stream).child({ jobId: 'job-1', messageId: 'msg_broker' });
+    const handler = createSendEmailHandler({ sender: createDevMailbox({ dir: mailbox.dir, logger: log }), from: FROM });
+    const { messageId } = await handler(resetPayload(), context({ log }));
+
+    const sent = lines.find((l) => l.includes('[email] Email sent'))!;
+    expect(sent.match(/"messageId"/g)).toHaveLength(1);
+    expect(JSON.parse(sent)).toMatchObject({ messageId: 'msg_broker', emailId: messageId });
+  });
 });
 
 describe('createSendEmailHandler with the Resend sender', () => {
