@@ -73,8 +73,8 @@ export function createDevMailbox(options: DevMailboxOptions): DevMailbox {
     const id = randomUUID();
     const record: KeyRecord = { id, file: `${fileStamp(lastStamp)}_${id}.json`, storedAt: new Date(lastStamp).toISOString() };
     const tmp = `${keyFile}.${id}.tmp`;
-    await writeFile(tmp, JSON.stringify(record));
     try {
+      await writeFile(tmp, JSON.stringify(record)); // a full disk fails here: the finally removes what was written
       await link(tmp, keyFile);
     } catch (error) {
       if (!(error instanceof Error && 'code' in error && error.code === 'EEXIST')) throw error;
@@ -101,8 +101,14 @@ export function createDevMailbox(options: DevMailboxOptions): DevMailbox {
     // Write then rename, so list() never reads a half-written message; the name comes from the
     // record, so completing a crashed send replaces nothing and adds nothing.
     const tmp = join(dir, `.${record.file}.${randomUUID()}.tmp`);
-    await writeFile(tmp, `${JSON.stringify(mail, null, 2)}\n`);
-    await rename(tmp, path);
+    try {
+      await writeFile(tmp, `${JSON.stringify(mail, null, 2)}\n`);
+      await rename(tmp, path);
+    } catch (error) {
+      // A full disk: nothing half-written stays behind to hold space; the retried send writes it anew.
+      await unlink(tmp).catch(() => undefined);
+      throw error;
+    }
     logger?.info({ mailId: record.id, file: path, recipientDomain: recipientDomain(message.to) }, '[email] Stored in dev mailbox');
     return { id: record.id };
   }
