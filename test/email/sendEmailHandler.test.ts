@@ -115,7 +115,7 @@ describe('createSendEmailHandler', () => {
     // As processDelivery binds it: the broker's message id on every line of the attempt.
     const log = pino({ level: 'info' }, stream).child({ jobId: 'job-1', messageId: 'msg_broker' });
     const handler = createSendEmailHandler({ sender: createDevMailbox({ dir: mailbox.dir, logger: log }), from: FROM });
-    const { messageId } = await handler(resetPayload(), context({ log }));
+    const { messageId } = (await handler(resetPayload(), context({ log }))) as { messageId: string };
 
     const sent = lines.find((l) => l.includes('[email] Email sent'))!;
     expect(sent.match(/"messageId"/g)).toHaveLength(1);
