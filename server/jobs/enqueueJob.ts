@@ -175,6 +175,7 @@ function queuedPublish(job: NewJob, runAtMs: number): QueuedPublish {
     runAt: new Date(runAtMs),
     nextAttemptAt: null,
     traceContext: job.traceContext,
+    dueInMs: job.delay, // run_at is the database's now() plus this
   };
   return { row, request: publishRequestOf(row, job.metadata, job.publishOptions) };
 }

@@ -11,7 +11,15 @@ import { tracePublish } from '../tracing/jobTracing.ts';
 const PublishOptions = JobOptions.pick({ callback: true, failureCallback: true, headers: true });
 
 /** What publishing a job reads of its row (a full row, or what enqueue just inserted). */
-export type PublishableRow = Pick<JobRow, 'id' | 'type' | 'payload' | 'metadata' | 'publishOptions' | 'publishGeneration' | 'maxRetries' | 'timeoutMs' | 'runAt' | 'nextAttemptAt' | 'traceContext'>;
+export type PublishableRow = Pick<JobRow, 'id' | 'type' | 'payload' | 'metadata' | 'publishOptions' | 'publishGeneration' | 'maxRetries' | 'timeoutMs' | 'runAt' | 'nextAttemptAt' | 'traceContext'> & {
+  /**
+   * How long until the job is due, by the database's clock when the row was read (enqueue: its
+   * delay; the sweeper: computed in its statement). Its times (`run_at`, …) are the database's:
+   * compared with this process's clock they would be off by any difference between the two clocks
+   * (a step of this host's clock held every job an hour at the broker in the clock-step fault test).
+   */
+  dueInMs?: number;
+};
 
 /** The broker request for a row; a JobValidationError when its stored metadata or options no longer parse. */
 export function toPublishRequest(row: PublishableRow): PublishRequest {
@@ -37,6 +45,7 @@ export function publishRequestOf(row: PublishableRow, metadata: BaseJobMetadata,
 
 /** A delayed job, or a retry republished by the sweeper, waits for its time at the broker. */
 function notBefore(row: PublishableRow): { notBefore?: Date } {
+  if (row.dueInMs !== undefined) return row.dueInMs > 0 ? { notBefore: new Date(Date.now() + row.dueInMs) } : {};
   // A retry's own time supersedes the initial delay.
   const due = (row.nextAttemptAt ?? row.runAt).getTime();
   return due > Date.now() ? { notBefore: new Date(due) } : {};

@@ -1,4 +1,4 @@
-import { and, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
+import { and, eq, getTableColumns, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import { jobExecutions, type JobRow } from '../db/schema.ts';
 import { brokerReachability } from './brokerReachability.ts';
 import type { JobsDeps, PublishRequest } from './deps.ts';
@@ -98,7 +98,12 @@ async function publishUnpublished(
             .for('update', { skipLocked: true }),
         ),
       )
-      .returning();
+      .returning({
+        ...getTableColumns(t),
+        // The database's clock, as run_at and next_attempt_at are (publishJob.ts, dueInMs); a
+        // retry's own time supersedes the initial delay.
+        dueInMs: sql<number>`(extract(epoch FROM coalesce(${t.nextAttemptAt}, ${t.runAt}) - now()) * 1000)::float8`.mapWith(Number),
+      });
     if (due.length === 0) return { published, brokerUnreachable: false };
     const failed: JobRow[] = [];
     const publishOne = async (row: JobRow) => {

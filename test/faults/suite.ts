@@ -9,6 +9,9 @@
  *   drain_s seconds from the end of the fault (restart, return) until every job completed
  * One line per scenario; the exit code is 1 if any promise is broken.
  *
+ * Scenarios: kill-9, broker-down-30s, db-connections-terminated, postgres-restart, half-open-proxy,
+ * clock-step (needs Debian's faketime package for libfaketime).
+ *
  * PostgreSQL scenarios run on a cluster of their own (initdb + pg_ctl in a temporary directory,
  * as the `postgres` user when run as root), so nothing else on the machine is disturbed.
  * Options: FAULT_JOBS, FAULT_SCENARIOS (comma-separated names), FAULT_DRIVERS (postgres,pglite),
@@ -18,7 +21,7 @@
  * V8 CPU profile there; the last ones stop with SIGTERM instead of SIGKILL so that they can).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,6 +33,8 @@ import { QSTASH_DEV_CURRENT_SIGNING_KEY, QSTASH_DEV_NEXT_SIGNING_KEY, QSTASH_DEV
 import { startTcpProxy, type TcpProxy } from './support/tcpProxy.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
+/** Debian's `faketime` package: fakes one process's wall clock (the clock-step scenario). */
+const LIBFAKETIME = '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1';
 const JOBS = Number(process.env.FAULT_JOBS ?? 2_000);
 const AUTH_SECRET = 'fault-suite-secret-0123456789abcdef0123456789';
 const only = process.env.FAULT_SCENARIOS?.split(',').filter(Boolean);
@@ -151,7 +156,10 @@ interface Run {
   dispose(): Promise<void>;
 }
 
-async function prepareRun(driver: 'postgres' | 'pglite', opts: { cluster?: Cluster; externalBroker?: boolean; databaseUrl?: (url: string) => string }): Promise<Run> {
+async function prepareRun(
+  driver: 'postgres' | 'pglite',
+  opts: { cluster?: Cluster; externalBroker?: boolean; databaseUrl?: (url: string) => string; serverEnv?: (dataDir: string) => Record<string, string> },
+): Promise<Run> {
   const dataDir = mkdtempSync(join(tmpdir(), 'jobwire-faults-'));
   let dbUrl: string | undefined;
   if (driver === 'postgres') {
@@ -175,6 +183,7 @@ async function prepareRun(driver: 'postgres' | 'pglite', opts: { cluster?: Clust
       ? { QSTASH_URL: `http://127.0.0.1:${brokerPort}`, QSTASH_TOKEN: QSTASH_DEV_TOKEN, QSTASH_CURRENT_SIGNING_KEY: QSTASH_DEV_CURRENT_SIGNING_KEY, QSTASH_NEXT_SIGNING_KEY: QSTASH_DEV_NEXT_SIGNING_KEY }
       : {}),
   };
+  Object.assign(env, opts.serverEnv?.(dataDir));
   const url = `http://127.0.0.1:${port}`;
   let server: ChildProcess | undefined;
   let broker: ChildProcess | undefined;
@@ -208,7 +217,22 @@ async function prepareRun(driver: 'postgres' | 'pglite', opts: { cluster?: Clust
       }
     },
     async explain(jobIds) {
-      if (!dbUrl) return;
+      if (!dbUrl) {
+        // PGlite (read after the server stopped): where the unfinished jobs are, and two of them.
+        const pg = new PGlite(join(dataDir, 'pglite'));
+        try {
+          const counts = (await pg.query<{ status: string; n: number }>('SELECT status, count(*)::int AS n FROM job_executions GROUP BY 1')).rows;
+          log(`jobs by status ${counts.map((c) => `${c.status}=${c.n}`).join(' ')}`);
+          for (const jobId of jobIds.slice(0, 2)) {
+            const row = (await pg.query('SELECT status, retry_count, publish_generation, published_at, message_id, run_at, next_attempt_at, lease_until, updated_at, now() AS now FROM job_executions WHERE job_id = $1', [jobId])).rows[0];
+            log(`job ${jobId} ${JSON.stringify(row)}`);
+            for (const e of (await pg.query('SELECT status, retry_count, message, at FROM job_events WHERE job_id = $1 ORDER BY id', [jobId])).rows) log(`  event ${JSON.stringify(e)}`);
+          }
+        } finally {
+          await pg.close();
+        }
+        return;
+      }
       const sql = postgres(dbUrl, { max: 1, onnotice: () => {} });
       try {
         // Events per second around the end of the fault: when enqueues were taken and jobs completed again.
@@ -294,12 +318,24 @@ async function completedCount(run: Run): Promise<number> {
 let faultEnd = 0;
 
 /** Seconds from `since` until every job completed (polled through the API); undefined past `budgetS`. */
-async function drain(run: Run, since: number, budgetS: number): Promise<number | undefined> {
+/**
+ * Jobs not finished yet (pending, retrying, processing), whenever created: the dashboard's queue.
+ * For a scenario that moves the server's clock, where job-health's "created in the last hour"
+ * leaves out the jobs created while the clock was an hour behind.
+ */
+async function unfinishedCount(run: Run): Promise<number> {
+  const token = await signToken({ userId: '1', organizationId: 1, role: 'admin' }, AUTH_SECRET);
+  const client = createJobsClient({ url: `${run.url}/trpc`, token });
+  const { queue } = await client.dashboard.overview.query({});
+  return queue.reduce((sum, row) => sum + row.count, 0);
+}
+
+async function drain(run: Run, since: number, budgetS: number, opts: { byQueue?: { acked: Map<number, string> } } = {}): Promise<number | undefined> {
   faultEnd = since;
   let lastLog = 0;
   const done = await until(
     async () => {
-      const count = await completedCount(run);
+      const count = opts.byQueue ? (opts.byQueue.acked.size >= JOBS ? JOBS - (await unfinishedCount(run)) : 0) : await completedCount(run);
       // FAULT_PROGRESS: completed jobs once a second through the drain.
       if (process.env.FAULT_PROGRESS && Date.now() - lastLog >= 1_000) {
         lastLog = Date.now();
@@ -467,6 +503,42 @@ const scenarios: Scenario[] = [
         const died = exited(run.server());
         const verdict = await judge(run, acked, drainS, 15);
         return { ...verdict, stuck: verdict.stuck + (died ? 1 : 0), extra: `process_died=${died}` };
+      } finally {
+        await run.dispose();
+      }
+    },
+  },
+  {
+    // The server's wall clock steps back an hour mid-run, then forward again (an NTP step, a VM
+    // resumed); its monotonic clock and the database's clock do not move. libfaketime
+    // (Debian's `faketime`) fakes the server process's clock alone.
+    name: 'clock-step',
+    drivers: ['postgres', 'pglite'],
+    budgetS: 15,
+    async run(driver, cluster) {
+      if (!existsSync(LIBFAKETIME)) throw new Error(`clock-step needs ${LIBFAKETIME} (apt-get install faketime)`);
+      let clockFile = '';
+      const run = await prepareRun(driver, {
+        cluster,
+        serverEnv: (dataDir) => {
+          clockFile = join(dataDir, 'faketime');
+          writeFileSync(clockFile, '+0');
+          return { LD_PRELOAD: LIBFAKETIME, FAKETIME_TIMESTAMP_FILE: clockFile, FAKETIME_NO_CACHE: '1', FAKETIME_DONT_FAKE_MONOTONIC: '1' };
+        },
+      });
+      try {
+        await run.start();
+        const acked = new Map<number, string>();
+        const loading = enqueueAll(run, acked);
+        await midRun(run);
+        writeFileSync(clockFile, '-3600');
+        await sleep(3_000);
+        writeFileSync(clockFile, '+0');
+        const end = Date.now();
+        await loading;
+        const drainS = await drain(run, end, 15, { byQueue: { acked } });
+        await run.stop();
+        return await judge(run, acked, drainS, 15);
       } finally {
         await run.dispose();
       }

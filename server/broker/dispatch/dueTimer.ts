@@ -1,7 +1,10 @@
 import { DueHeap } from './dueHeap.ts';
 
-// setTimeout's ceiling is ~24.8 days; far-future work simply re-arms.
-const MAX_TIMER_MS = 60 * 60_000;
+// Due times are wall-clock (`now`), timers monotonic: a timer armed for far-future work would not
+// notice the wall clock stepping forward past it (an NTP step, a resumed VM), and the work would
+// wait out the whole timer. Re-checking every second bounds that wait; an idle broker (nothing
+// scheduled) still arms nothing.
+const MAX_TIMER_MS = 1_000;
 
 /**
  * Keeps one timer armed for the earliest due key, so an idle broker does no work at all.
