@@ -40,6 +40,18 @@ const resetPayload = (to = 'ada.lovelace@example.com'): JobPayload<'send-email'>
     data: { recipientName: 'Ada', resetUrl: 'https://app.example.com/reset?token=secret-token' },
   });
 
+
+/** A stream that keeps each log line written to it. */
+function capturedLines() {
+  const lines: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      lines.push(chunk.toString());
+      done();
+    },
+  });
+  return { lines, stream };
+}
 describe('createSendEmailHandler', () => {
   let root: string;
   let mailbox: DevMailbox;
@@ -85,13 +97,7 @@ describe('createSendEmailHandler', () => {
   });
 
   it('logs the template and recipient domain, never the address or the body', async () => {
-    const lines: string[] = [];
-    const stream = new Writable({
-      write(chunk: Buffer, _enc, done) {
-        lines.push(chunk.toString());
-        done();
-      },
-    });
+    const { lines, stream } = capturedLines();
     const log = pino({ level: 'debug' }, stream);
     const handler = createSendEmailHandler({ sender: createDevMailbox({ dir: mailbox.dir, logger: log }), from: FROM });
     await handler(resetPayload(), context({ log }));
@@ -105,13 +111,7 @@ describe('createSendEmailHandler', () => {
   });
 
   it("names the sent email's id emailId, beside the delivery's messageId, never a key twice on one line", async () => {
-    const lines: string[] = [];
-    const stream = new Writable({
-      write(chunk: Buffer, _enc, done) {
-        lines.push(chunk.toString());
-        done();
-      },
-    });
+    const { lines, stream } = capturedLines();
     // As processDelivery binds it: the broker's message id on every line of the attempt.
     const log = pino({ level: 'info' }, stream).child({ jobId: 'job-1', messageId: 'msg_broker' });
     const handler = createSendEmailHandler({ sender: createDevMailbox({ dir: mailbox.dir, logger: log }), from: FROM });
