@@ -22,9 +22,9 @@ export async function claimJob(db: Db, jobId: string, token: string): Promise<Jo
 }
 
 /**
- * Concurrent claims share one statement (group commit: a claim made while none is in flight goes
- * at once and alone, so a quiet server waits for nothing). Under load this is one commit, one
- * event insert and one round trip for many deliveries instead of one each.
+ * Claims of one database, grouped as `batchLimits` says: on PGlite the deliveries read in one turn
+ * of the event loop share one statement (one commit and one event insert for many), a quiet server
+ * waiting one turn at most; on PostgreSQL each claim is its own statement.
  */
 const batches = new WeakMap<Db, GroupCommit<{ jobId: string; token: string }, JobRow | undefined>>();
 function batchesOf(db: Db) {
