@@ -6,9 +6,8 @@ interface Waiting<I, R> {
 
 /**
  * Group commit: concurrent submissions share one statement (one write transaction). A submission
- * made while a flush could start (fewer than `maxInFlight` running) is flushed at once, alone, so a
- * quiet system adds no latency; those made while all are in flight wait and go together in the
- * next. Each promise settles only after its flush committed. A failed flush of several is retried
+ * made while nothing is in flight is flushed at once, alone, so a quiet system adds no latency;
+ * those made while a flush is in flight wait for it and go together in the next. Each promise settles only after its flush committed. A failed flush of several is retried
  * one by one, so a bad item fails alone and never takes its neighbours with it.
  */
 export class GroupCommit<I, R> {
@@ -25,8 +24,6 @@ export class GroupCommit<I, R> {
       maxWeight?: number;
       /** A submission's weight, e.g. the bytes it will put in the statement. Default 1. */
       weigh?: (item: I) => number;
-      /** Flushes running at once (e.g. up to the connections of a pool). Default 1. */
-      maxInFlight?: number;
       /**
        * Whether a failed flush of several is retried one by one (default: always). Say no for an
        * error that would fail each of them too (the database is away): each caller then gets it.
@@ -58,7 +55,7 @@ export class GroupCommit<I, R> {
   }
 
   private pump(): void {
-    if (this.inFlight >= (this.limits.maxInFlight ?? 1) || this.waiting.length === 0) return;
+    if (this.inFlight > 0 || this.waiting.length === 0) return;
     const { maxItems = 500, maxWeight = Infinity, weigh = () => 1 } = this.limits;
     let count = 0;
     let weight = 0;

@@ -18,38 +18,35 @@ export const LEASE_GRACE_MS = 5_000;
  * grace) and renewed while the attempt runs (attempts.ts), so a dead process frees its jobs quickly.
  */
 export async function claimJob(db: Db, jobId: string, token: string): Promise<JobRow | undefined> {
-  return batchesOf(db).submit({ jobId, token });
+  const group = groupOf(batches, db, (items: Array<{ jobId: string; token: string }>) => claimJobs(db, items), GROUP_LIMITS);
+  return group ? group.submit({ jobId, token }) : (await claimJobs(db, [{ jobId, token }]))[0];
 }
 
 /**
- * Claims of one database, grouped as `batchLimits` says: on PGlite the deliveries read in one turn
- * of the event loop share one statement (one commit and one event insert for many), a quiet server
- * waiting one turn at most; on PostgreSQL each claim is its own statement.
+ * Claims and completions are grouped on PGlite only. PGlite runs statements one at a time on this
+ * thread: there the deliveries read in one turn of the event loop share one statement (one commit
+ * and one event insert for many; a flush started at once would finish before the next delivery is
+ * even read, so nothing would ever be grouped). On PostgreSQL each is its own statement, at once,
+ * on its own pool connection: a statement that locks several job rows can deadlock with another
+ * that locks some of the same rows in another order (the publish stamps, the sweeper), and each
+ * deadlock stalls both for `deadlock_timeout` (1 s): grouped claims halved the end-to-end rate
+ * there (272-306 -> 57-142 jobs/s). A single-row update holds one row lock and waits for no other,
+ * so it is never in a cycle.
  */
-const batches = new WeakMap<Db, GroupCommit<{ jobId: string; token: string }, JobRow | undefined>>();
-function batchesOf(db: Db) {
-  let batch = batches.get(db);
-  if (!batch) batches.set(db, (batch = new GroupCommit((items) => claimJobs(db, items), batchLimits(db))));
-  return batch;
+export function groupOf<I, R>(groups: WeakMap<Db, GroupCommit<I, R> | null>, db: Db, flush: (items: I[]) => Promise<R[]>, limits: ConstructorParameters<typeof GroupCommit<I, R>>[1]): GroupCommit<I, R> | null {
+  let group = groups.get(db);
+  if (group === undefined) groups.set(db, (group = is(db, PgliteDatabase) ? new GroupCommit(flush, limits) : null));
+  return group;
 }
 
 /**
- * How claims and completions are grouped. PGlite runs statements one at a time on this thread:
- * there one flush runs at a time, at most 64 items, started at the end of the event loop's turn (a
- * flush started at once would finish before the next delivery is even read, so nothing would ever
- * be grouped). On PostgreSQL each goes alone and at once, on its own pool connection: a statement
- * that locks several job rows can deadlock with another that locks some of the same rows in
- * another order (the publish stamps, the sweeper), and each deadlock stalls both for
- * `deadlock_timeout` (1 s): grouped claims halved the end-to-end rate there (272-306 -> 57-142
- * jobs/s). A single-row update holds one row lock and waits for no other, so it is never in a cycle.
- * A batch that failed because the database is away fails each of its callers, which retry on
- * their own; any other failure is retried item by item, so one bad item fails alone.
+ * At most 64 in a statement, flushed at the end of the turn. A group that failed because the
+ * database is away fails each of its callers, which retry on their own; any other failure is
+ * retried item by item, so one bad item fails alone.
  */
-export function batchLimits(db: Db) {
-  const onThisThread = is(db, PgliteDatabase);
-  const isolate = (error: unknown) => !isDatabaseUnavailable(error);
-  return onThisThread ? { maxItems: 64, maxInFlight: 1, sameTurn: true, isolate } : { maxItems: 1, maxInFlight: Infinity, isolate };
-}
+export const GROUP_LIMITS = { maxItems: 64, sameTurn: true, isolate: (error: unknown) => !isDatabaseUnavailable(error) };
+
+const batches = new WeakMap<Db, GroupCommit<{ jobId: string; token: string }, JobRow | undefined> | null>();
 
 /**
  * Claims several jobs in one statement (its own transaction), each for its own token; answers,

@@ -1,8 +1,8 @@
 import { and, eq, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/database.ts';
-import { GroupCommit } from '../db/groupCommit.ts';
+import type { GroupCommit } from '../db/groupCommit.ts';
 import { jobExecutions, type JobRow, type StoredError } from '../db/schema.ts';
-import { batchLimits, idArray } from './claimJob.ts';
+import { GROUP_LIMITS, groupOf, idArray } from './claimJob.ts';
 import { transition, transitionMany } from './transition.ts';
 
 /** Only the attempt holding `token` may settle: a stale attempt's settle matches no row. */
@@ -29,8 +29,9 @@ export function failedAttemptSet(exhausted: SQL, nextAttemptAt: SQL, error: Stor
 
 export async function completeJob(db: Db, jobId: string, token: string, result: unknown): Promise<JobRow | undefined> {
   // Stored as JSON text now: a result that cannot be (a BigInt, a cycle) fails this call alone.
-  const stored = result === undefined || result === null ? 'null' : (JSON.stringify(result) ?? 'null');
-  return completionsOf(db).submit({ jobId, token, stored });
+  const completion = { jobId, token, stored: result === undefined || result === null ? 'null' : (JSON.stringify(result) ?? 'null') };
+  const group = groupOf(completions, db, (items: Completion[]) => completeJobs(db, items), { ...GROUP_LIMITS, maxWeight: 4 << 20, weigh: (c: Completion) => c.stored.length });
+  return group ? group.submit(completion) : (await completeJobs(db, [completion]))[0];
 }
 
 interface Completion {
@@ -40,13 +41,8 @@ interface Completion {
   stored: string;
 }
 
-/** Concurrent completions share one statement, as claims do (claimJob.ts). */
-const completions = new WeakMap<Db, GroupCommit<Completion, JobRow | undefined>>();
-function completionsOf(db: Db) {
-  let batch = completions.get(db);
-  if (!batch) completions.set(db, (batch = new GroupCommit((items) => completeJobs(db, items), { ...batchLimits(db), maxWeight: 4 << 20, weigh: (c) => c.stored.length })));
-  return batch;
-}
+/** Concurrent completions share one statement on PGlite, as claims do (claimJob.ts `groupOf`). */
+const completions = new WeakMap<Db, GroupCommit<Completion, JobRow | undefined> | null>();
 
 /**
  * Completes several attempts in one statement (its own transaction), each fenced by its token as

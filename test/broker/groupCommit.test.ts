@@ -60,25 +60,6 @@ describe('GroupCommit', () => {
     expect(flushes).toEqual([['a', 'b', 'c'], ['d']]);
   });
 
-  it('runs up to maxInFlight flushes at once, grouping what arrives while all run', async () => {
-    const flushes: number[][] = [];
-    let running = 0;
-    let most = 0;
-    const group = new GroupCommit<number, number>(
-      async (items) => {
-        flushes.push(items);
-        most = Math.max(most, ++running);
-        await new Promise((resolve) => setTimeout(resolve, 20));
-        running--;
-        return items;
-      },
-      { maxInFlight: 2 },
-    );
-    await Promise.all([1, 2, 3, 4, 5].map((n) => group.submit(n)));
-    expect(most).toBe(2);
-    expect(flushes).toEqual([[1], [2], [3, 4, 5]]);
-  });
-
   it('fails every item of a group at once when isolate says the error would fail each of them', async () => {
     const flushes: string[][] = [];
     const group = new GroupCommit<string, string>(
