@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { GroupCommit } from '../../server/db/groupCommit.ts';
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 describe('GroupCommit', () => {
   it('flushes a lone submission at once, and groups those that arrive while a flush is in flight', async () => {
     const flushes: string[][] = [];
@@ -57,7 +59,13 @@ describe('GroupCommit', () => {
     const grouped = new GroupCommit<string, string>(flush, { sameTurn: true });
     expect(await fromCallbacks(grouped, ['a', 'b', 'c'])).toEqual(['a', 'b', 'c']);
     expect(await grouped.submit('d')).toBe('d');
-    expect(flushes).toEqual([['a', 'b', 'c'], ['d']]);
+    // The first after a quiet spell goes at once; those right behind it wait for the turn's end.
+    expect(flushes).toEqual([['a'], ['b', 'c'], ['d']]);
+    flushes.length = 0;
+    await sleep(30); // quiet again: at once, alone
+    const lone = grouped.submit('e');
+    expect(flushes).toEqual([['e']]);
+    await lone;
   });
 
   it('fails every item of a group at once when isolate says the error would fail each of them', async () => {
