@@ -3,6 +3,7 @@ import type { Db } from '../db/database.ts';
 import { jobExecutions } from '../db/schema.ts';
 import type { Logger } from '../logger.ts';
 import { toError } from './errors.ts';
+import { lockedInOrder } from './transition.ts';
 
 /**
  * How long a claim holds its job without a heartbeat. The process renews the lease of every
@@ -58,6 +59,7 @@ function createRegistry(db: Db, log: Logger): AttemptRegistry {
             inArray(jobExecutions.id, attempts.map((a) => a.jobId)),
             inArray(jobExecutions.attemptToken, attempts.map((a) => a.token)),
             eq(jobExecutions.status, 'processing'),
+            lockedInOrder(`{${attempts.map((a) => a.jobId).join(',')}}`),
           ),
         );
     } catch (error) {

@@ -1,11 +1,10 @@
-import { eq, is, sql } from 'drizzle-orm';
-import { PgliteDatabase } from 'drizzle-orm/pglite';
+import { eq, sql } from 'drizzle-orm';
 import type { Db } from '../db/database.ts';
 import { GroupCommit } from '../db/groupCommit.ts';
 import { jobExecutions, type JobRow } from '../db/schema.ts';
 import { LEASE_MS } from './attempts.ts';
 import { isDatabaseUnavailable } from './errors.ts';
-import { transitionMany } from './transition.ts';
+import { lockedInOrder, transitionMany } from './transition.ts';
 
 /** Time past a handler's limit before its lease lapses and another delivery may take over. */
 export const LEASE_GRACE_MS = 5_000;
@@ -18,24 +17,21 @@ export const LEASE_GRACE_MS = 5_000;
  * grace) and renewed while the attempt runs (attempts.ts), so a dead process frees its jobs quickly.
  */
 export async function claimJob(db: Db, jobId: string, token: string): Promise<JobRow | undefined> {
-  const group = groupOf(batches, db, (items: Array<{ jobId: string; token: string }>) => claimJobs(db, items), GROUP_LIMITS);
-  return group ? group.submit({ jobId, token }) : (await claimJobs(db, [{ jobId, token }]))[0];
+  return groupOf(batches, db, (items: Array<{ jobId: string; token: string }>) => claimJobs(db, items), GROUP_LIMITS).submit({ jobId, token });
 }
 
 /**
- * Claims and completions are grouped on PGlite only. PGlite runs statements one at a time on this
- * thread: there the deliveries read in one turn of the event loop share one statement (one commit
- * and one event insert for many; a flush started at once would finish before the next delivery is
- * even read, so nothing would ever be grouped). On PostgreSQL each is its own statement, at once,
- * on its own pool connection: a statement that locks several job rows can deadlock with another
- * that locks some of the same rows in another order (the publish stamps, the sweeper), and each
- * deadlock stalls both for `deadlock_timeout` (1 s): grouped claims halved the end-to-end rate
- * there (272-306 -> 57-142 jobs/s). A single-row update holds one row lock and waits for no other,
- * so it is never in a cycle.
+ * Concurrent claims (and completions) share one statement: one commit, one event insert for many.
+ * On PGlite, which runs statements one at a time on this thread, the deliveries read in one turn
+ * of the event loop go together (a flush started at once would finish before the next delivery is
+ * even read); on PostgreSQL, those that arrive while a flush is in flight go together in the next.
+ * A grouped statement locks its rows in job-id order first (`lockedInOrder`), as every other
+ * several-row writer of job rows does: without that, a claim and a publish stamp sharing rows
+ * deadlocked, and each deadlock stalled both for `deadlock_timeout` (1 s).
  */
-export function groupOf<I, R>(groups: WeakMap<Db, GroupCommit<I, R> | null>, db: Db, flush: (items: I[]) => Promise<R[]>, limits: ConstructorParameters<typeof GroupCommit<I, R>>[1]): GroupCommit<I, R> | null {
+export function groupOf<I, R>(groups: WeakMap<Db, GroupCommit<I, R>>, db: Db, flush: (items: I[]) => Promise<R[]>, limits: ConstructorParameters<typeof GroupCommit<I, R>>[1]): GroupCommit<I, R> {
   let group = groups.get(db);
-  if (group === undefined) groups.set(db, (group = is(db, PgliteDatabase) ? new GroupCommit(flush, limits) : null));
+  if (group === undefined) groups.set(db, (group = new GroupCommit(flush, limits)));
   return group;
 }
 
@@ -46,7 +42,7 @@ export function groupOf<I, R>(groups: WeakMap<Db, GroupCommit<I, R> | null>, db:
  */
 export const GROUP_LIMITS = { maxItems: 64, sameTurn: true, isolate: (error: unknown) => !isDatabaseUnavailable(error) };
 
-const batches = new WeakMap<Db, GroupCommit<{ jobId: string; token: string }, JobRow | undefined> | null>();
+const batches = new WeakMap<Db, GroupCommit<{ jobId: string; token: string }, JobRow | undefined>>();
 
 /**
  * Claims several jobs in one statement (its own transaction), each for its own token; answers,
@@ -67,7 +63,7 @@ export async function claimJobs(db: Db, items: Array<{ jobId: string; token: str
           started_at = coalesce(j.started_at, now()),
           next_attempt_at = NULL, progress = NULL, progress_message = NULL, updated_at = now()
         FROM jsonb_to_recordset(${input}::text::jsonb) AS c(job_id uuid, token uuid)
-        WHERE j.job_id = ANY(${idArray(items)}::uuid[]) AND j.job_id = c.job_id
+        WHERE j.job_id = ANY(${idArray(items)}::uuid[]) AND j.job_id = c.job_id AND ${lockedInOrder(idArray(items))}
           AND (j.status IN ('pending', 'retrying') OR (j.status = 'processing' AND j.lease_until < now() AND j.retry_count < j.max_retries))
         RETURNING j.*`,
   );

@@ -5,7 +5,7 @@ import { jobExecutions, type JobRow } from '../db/schema.ts';
 import { brokerReachability } from './brokerReachability.ts';
 import type { JobsDeps, PublishRequest } from './deps.ts';
 import { JobValidationError, toError, toStoredError } from './errors.ts';
-import { transition } from './transition.ts';
+import { lockedInOrder, transition } from './transition.ts';
 import { tracePublish } from '../tracing/jobTracing.ts';
 
 const PublishOptions = JobOptions.pick({ callback: true, failureCallback: true, headers: true });
@@ -102,7 +102,7 @@ export async function stampPublished(db: Db, published: readonly { row: Pick<Job
     UPDATE job_executions AS j SET message_id = v.message_id, published_at = now()
     FROM (VALUES ${values}) AS v (job_id, generation, message_id)
     WHERE j.job_id = v.job_id AND j.publish_generation = v.generation ${opts.force ? sql`` : sql`AND j.published_at IS NULL`}
-      AND set_config('synchronous_commit', 'off', true) IS NOT NULL`);
+      AND set_config('synchronous_commit', 'off', true) IS NOT NULL AND ${lockedInOrder(`{${published.map(({ row }) => row.id).join(',')}}`)}`);
 }
 
 /**

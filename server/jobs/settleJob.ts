@@ -3,7 +3,7 @@ import type { Db } from '../db/database.ts';
 import type { GroupCommit } from '../db/groupCommit.ts';
 import { jobExecutions, type JobRow, type StoredError } from '../db/schema.ts';
 import { GROUP_LIMITS, groupOf, idArray } from './claimJob.ts';
-import { transition, transitionMany } from './transition.ts';
+import { lockedInOrder, transition, transitionMany } from './transition.ts';
 
 /** Only the attempt holding `token` may settle: a stale attempt's settle matches no row. */
 const heldBy = (jobId: string, token: string) =>
@@ -30,8 +30,7 @@ export function failedAttemptSet(exhausted: SQL, nextAttemptAt: SQL, error: Stor
 export async function completeJob(db: Db, jobId: string, token: string, result: unknown): Promise<JobRow | undefined> {
   // Stored as JSON text now: a result that cannot be (a BigInt, a cycle) fails this call alone.
   const completion = { jobId, token, stored: result === undefined || result === null ? 'null' : (JSON.stringify(result) ?? 'null') };
-  const group = groupOf(completions, db, (items: Completion[]) => completeJobs(db, items), { ...GROUP_LIMITS, maxWeight: 4 << 20, weigh: (c: Completion) => c.stored.length });
-  return group ? group.submit(completion) : (await completeJobs(db, [completion]))[0];
+  return groupOf(completions, db, (items: Completion[]) => completeJobs(db, items), { ...GROUP_LIMITS, maxWeight: 4 << 20, weigh: (c: Completion) => c.stored.length }).submit(completion);
 }
 
 interface Completion {
@@ -41,8 +40,8 @@ interface Completion {
   stored: string;
 }
 
-/** Concurrent completions share one statement on PGlite, as claims do (claimJob.ts `groupOf`). */
-const completions = new WeakMap<Db, GroupCommit<Completion, JobRow | undefined> | null>();
+/** Concurrent completions share one statement, as claims do (claimJob.ts `groupOf`). */
+const completions = new WeakMap<Db, GroupCommit<Completion, JobRow | undefined>>();
 
 /**
  * Completes several attempts in one statement (its own transaction), each fenced by its token as
@@ -61,6 +60,7 @@ export async function completeJobs(db: Db, items: Completion[]): Promise<Array<J
           attempt_token = NULL, lease_until = NULL, updated_at = now()
         FROM jsonb_to_recordset(${input}::text::jsonb) AS c(job_id uuid, token uuid, result jsonb)
         WHERE j.job_id = ANY(${idArray(items)}::uuid[]) AND j.job_id = c.job_id AND j.status = 'processing' AND j.attempt_token = c.token
+          AND ${lockedInOrder(idArray(items))}
         RETURNING j.*, c.token::text AS completed_token`,
   );
   const byToken = new Map(changed.map(({ row, raw }) => [raw.completed_token as string, row]));

@@ -72,3 +72,14 @@ function toJobRow(raw: Record<string, unknown>): JobRow {
   }
   return row as JobRow; // every column of the table, mapped by its own column type
 }
+
+/**
+ * A condition, true, that first locks the job rows of `ids` (a uuid array literal, `idArray`) in
+ * job-id order, with the lock an UPDATE takes (an uncorrelated subquery: PostgreSQL runs it once,
+ * before the statement's first row). Every statement that updates several job rows at once and
+ * may wait for them (claims, completions, publish stamps, lease renewals) takes this first, so
+ * they all lock in one order and never deadlock with one another; their own plans visit rows in
+ * whatever order suits them (a bitmap scan: the table's physical order).
+ */
+export const lockedInOrder = (ids: string) =>
+  sql`(SELECT count(*) FROM (SELECT FROM job_executions WHERE job_id = ANY(${ids}::uuid[]) ORDER BY job_id FOR NO KEY UPDATE) AS locked) >= 0`;

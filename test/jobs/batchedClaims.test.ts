@@ -6,7 +6,9 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../../server/db/database.ts';
+import postgres from 'postgres';
 import { claimJob, claimJobs } from '../../server/jobs/claimJob.ts';
+import { stampPublished } from '../../server/jobs/publishJob.ts';
 import { completeJob, completeJobs } from '../../server/jobs/settleJob.ts';
 import { startFakeQStash } from '../ops/support/fakeQStash.ts';
 import { insertJobs } from '../ops/support/insertJobs.ts';
@@ -79,15 +81,13 @@ describe('claims and completions in one statement', () => {
     expect(completed.map((row) => row?.result)).toEqual(ids.map((_, i) => ({ i })));
     const events = await timeline(ids);
     expect(events.map((e) => e.status).sort()).toEqual([...ids.map(() => 'completed'), ...ids.map(() => 'processing')]);
-    // Transactions that wrote the claims' events: a few groups on PGlite (timers due in the same
-    // millisecond fire in one turn); one each on PostgreSQL, where several-row claims could
-    // deadlock with other several-row updates.
+    // Transactions that wrote the claims' events: a few groups (timers due in the same millisecond
+    // fire in one turn; on PostgreSQL the rest wait for the first flush and go together).
     const [{ transactions }] = (await queryRows<{ transactions: number }>(
       db(),
       sql`SELECT count(DISTINCT xmin::text)::int AS transactions FROM job_events WHERE status = 'processing' AND job_id::text IN (${sql.join(ids.map((id) => sql`${id}`), sql`, `)})`,
     )) as [{ transactions: number }];
-    if (TEST_DRIVER === 'pglite') expect(transactions).toBeLessThanOrEqual(4);
-    else expect(transactions).toBe(ids.length);
+    expect(transactions).toBeLessThanOrEqual(4);
   });
 
   it('fails only the completion whose result cannot be stored, not the others grouped with it', async () => {
@@ -97,5 +97,52 @@ describe('claims and completions in one statement', () => {
     // A NUL character cannot be stored in jsonb: that item's statement fails; the others complete.
     const results = await Promise.allSettled(ids.map((id, i) => completeJob(db(), id, tokens[i]!, i === 1 ? { text: 'a\u0000b' } : { i })));
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+  });
+
+  // Several-row writers of job rows lock them in job-id order (transition.ts `lockedInOrder`), so
+  // two of them sharing rows never deadlock (each deadlock costs both a 1 s wait). Shown by the
+  // lower row held elsewhere: the writer must wait for it before it takes the higher one, even
+  // where its plan meets the higher row first (stored first, as here).
+  it.skipIf(TEST_DRIVER !== 'postgres')('locks the rows of a grouped claim, completion or publish stamp in job-id order', async () => {
+    const other = postgres(t.target.url!, { max: 1, onnotice: () => {} });
+    try {
+      const tokens = new Map<string, string>();
+      const freeRows: Record<string, boolean> = {};
+      // Each writer, the status its rows start in, and what each row reads after it.
+      const writers: Record<string, { status: 'pending' | 'processing'; after: (id: string) => string; write: (low: string, high: string) => Promise<unknown> }> = {
+        claims: { status: 'pending', after: () => 'processing', write: (low, high) => claimJobs(db(), [{ jobId: high, token: randomUUID() }, { jobId: low, token: randomUUID() }]) },
+        completions: { status: 'processing', after: () => 'completed', write: (low, high) => completeJobs(db(), [high, low].map((jobId) => ({ jobId, token: tokens.get(jobId)!, stored: 'null' }))) },
+        stamps: { status: 'pending', after: (id) => `pending msg_${id}`, write: (low, high) => stampPublished(db(), [high, low].map((id) => ({ row: { id, publishGeneration: 0 }, messageId: `msg_${id}` })), { force: true }) },
+      };
+      for (const [name, { status, after, write }] of Object.entries(writers)) {
+        const ids = await insertJobs(db(), { count: 2, organizationId: 904, status, publishedAt: 'now' });
+        for (const id of ids) tokens.set(id, randomUUID());
+        await other`UPDATE job_executions SET attempt_token = (${JSON.stringify(Object.fromEntries(tokens))}::text::jsonb ->> job_id::text)::uuid WHERE job_id IN ${other(ids)}`;
+        const [low, high] = [...ids].sort();
+        // Stored in the order high, low: an update moves a row to the end of its page.
+        if (ids[0] === low) await other`UPDATE job_executions SET updated_at = now() WHERE job_id = ${low!}`;
+        let outcome: Promise<unknown> | undefined;
+        await other.begin(async (tx) => {
+          await tx`SELECT 1 FROM job_executions WHERE job_id = ${low!} FOR UPDATE`;
+          outcome = write(low!, high!);
+          void outcome.catch(() => {});
+          for (let waited = 0; ; waited += 10) {
+            const [waiting] = await queryRows<{ n: number }>(db(), sql`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`);
+            if (waiting!.n > 0) break;
+            if (waited > 5_000) throw new Error(`${name}: never waited for the held row`);
+            await new Promise((r) => setTimeout(r, 10));
+          }
+          // The higher row is free: the waiting writer took nothing out of order.
+          const free = await queryRows(db(), sql`SELECT 1 FROM job_executions WHERE job_id = ${high!} FOR UPDATE NOWAIT`).then(() => true, () => false);
+          freeRows[name] = free;
+        });
+        await outcome;
+        const rows = await other<{ job_id: string; state: string }[]>`SELECT job_id::text, concat_ws(' ', status, message_id) AS state FROM job_executions WHERE job_id IN ${other(ids)}`;
+        expect(Object.fromEntries(rows.map((r) => [r.job_id, r.state]))).toEqual(Object.fromEntries(ids.map((id) => [id, after(id)])));
+      }
+      expect(freeRows).toEqual({ claims: true, completions: true, stamps: true });
+    } finally {
+      await other.end();
+    }
   });
 });
