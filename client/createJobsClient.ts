@@ -1,6 +1,7 @@
 import {
   createTRPCClient,
   httpBatchLink,
+  httpLink,
   httpSubscriptionLink,
   splitLink,
   TRPCClientError,
@@ -42,6 +43,7 @@ export interface JobsClientOptions {
 
 export function createJobsClient(options: JobsClientOptions): JobsClient {
   const token = async () => (typeof options.token === 'function' ? options.token() : options.token);
+  const headers = async () => ({ authorization: `Bearer ${await token()}` });
   return createTRPCClient<AppRouter>({
     links: [
       splitLink({
@@ -55,13 +57,16 @@ export function createJobsClient(options: JobsClientOptions): JobsClient {
             EventSource: await resolveEventSource(options.EventSource),
           }),
         ),
-        false: httpBatchLink({
-          url: options.url,
-          transformer: superjson,
-          headers: async () => ({ authorization: `Bearer ${await token()}` }),
-          maxURLLength: options.maxURLLength ?? 2083,
-          maxItems: MAX_BATCH_SIZE,
-          ...(options.fetch ? { fetch: options.fetch } : {}),
+        false: promptBatchLink({
+          single: httpLink({ url: options.url, transformer: superjson, headers, ...(options.fetch ? { fetch: options.fetch } : {}) }),
+          batch: httpBatchLink({
+            url: options.url,
+            transformer: superjson,
+            headers,
+            maxURLLength: options.maxURLLength ?? 2083,
+            maxItems: MAX_BATCH_SIZE,
+            ...(options.fetch ? { fetch: options.fetch } : {}),
+          }),
         }),
       }),
     ],
@@ -77,6 +82,62 @@ async function resolveEventSource(given: EventSourceClass | undefined): Promise<
   const { EventSource } = await import('eventsource');
   return EventSource;
 }
+
+/**
+ * Calls made in the same turn of the event loop go as one batch request (`batch`); a call alone
+ * in its turn goes at once, by itself (`single`). tRPC's `httpBatchLink` gathers calls for a
+ * `setTimeout(0)`, which waits at least 1 ms in Node (and 1-4 ms in browsers) even when nothing
+ * else is coming: a lone enqueue paid that on every call. The turn ends at `setImmediate` (a
+ * `MessageChannel` message in browsers), which runs as soon as the current callbacks and their
+ * promise continuations are done; the calls found waiting then still go through `httpBatchLink`,
+ * so its own limits (`maxItems`, `maxURLLength`) apply.
+ */
+function promptBatchLink(links: { single: TRPCLink<AppRouter>; batch: TRPCLink<AppRouter> }): TRPCLink<AppRouter> {
+  return (runtime) => {
+    const single = links.single(runtime);
+    const batch = links.batch(runtime);
+    let waiting: Array<{ stopped: boolean; start(link: OperationLink<AppRouter>): void }> = [];
+    const dispatch = () => {
+      const turn = waiting.filter((w) => !w.stopped);
+      waiting = [];
+      const link = turn.length === 1 ? single : batch;
+      for (const w of turn) w.start(link);
+    };
+    return ({ op, next }) =>
+      observable((observer) => {
+        let subscription: Unsubscribable | undefined;
+        const entry = {
+          stopped: false,
+          start: (link: OperationLink<AppRouter>) => void (subscription = link({ op, next }).subscribe(observer)),
+        };
+        if (waiting.length === 0) endOfTurn(dispatch);
+        waiting.push(entry);
+        return () => {
+          entry.stopped = true;
+          subscription?.unsubscribe();
+        };
+      });
+  };
+}
+
+/** Runs `run` once the current callbacks and their promise continuations are done, with no timer's minimum wait. */
+const endOfTurn: (run: () => void) => void =
+  typeof globalThis.setImmediate === 'function'
+    ? (run) => void globalThis.setImmediate(run)
+    : (() => {
+        const channel = new MessageChannel();
+        let queued: Array<() => void> = [];
+        channel.port1.addEventListener('message', () => {
+          const now = queued;
+          queued = [];
+          for (const run of now) run();
+        });
+        channel.port1.start();
+        return (run: () => void) => {
+          queued.push(run);
+          channel.port2.postMessage(null);
+        };
+      })();
 
 /** A link built asynchronously on its first operation (and rebuilt if building failed). */
 function lazyLink(build: () => Promise<TRPCLink<AppRouter>>): TRPCLink<AppRouter> {

@@ -96,6 +96,31 @@ describe('waitForJob', () => {
 });
 
 describe('createJobsClient', () => {
+  // A lone call goes out by itself at once; calls made in the same turn share one batch request
+  // (promptBatchLink in createJobsClient.ts).
+  it('sends a lone call by itself and the calls of one turn as one batch', async () => {
+    const requests: string[] = [];
+    const fetch: typeof globalThis.fetch = (input, init) => {
+      requests.push(String(input instanceof Request ? input.url : input).replace(served.url, ''));
+      return globalThis.fetch(input, init);
+    };
+    const client = createJobsClient({ url: served.url, token, fetch });
+    expect((await client.jobs.get.query({ jobId: job(2) })).jobId).toBe(job(2));
+    const views = await Promise.all([1, 2, 3].map((n) => client.jobs.get.query({ jobId: job(n) })));
+    expect(views.map((v) => v.jobId)).toEqual([job(1), job(2), job(3)]);
+    // Calls from separate callbacks that run in one turn go together too.
+    const fromCallbacks = await Promise.all([1, 2].map((n) => new Promise((resolve, reject) => queueMicrotask(() => client.jobs.get.query({ jobId: job(n) }).then(resolve, reject)))));
+    expect(fromCallbacks).toHaveLength(2);
+    // One after the other, each alone again.
+    await client.jobs.get.query({ jobId: job(1) });
+    expect(requests.map((url) => url.replace(/\?.*/, (q) => (q.includes('batch=1') ? '?batch' : '')))).toEqual([
+      '/jobs.get',
+      '/jobs.get,jobs.get,jobs.get?batch',
+      '/jobs.get,jobs.get?batch',
+      '/jobs.get',
+    ]);
+  });
+
   it('reads a token function per request', async () => {
     let n = 0;
     const client = createJobsClient({ url: served.url, token: () => signToken({ userId: String(100 + n++), organizationId: 2, role: 'member' }, TEST_SECRET) });
