@@ -6,7 +6,7 @@ import type { DbOrTx } from '../db/database.ts';
 import { jobExecutions } from '../db/schema.ts';
 import type { JobsDeps } from './deps.ts';
 import { JobError, JobValidationError, toError } from './errors.ts';
-import { findByIdempotencyKeys, idempotencyLookupKey, insertJobs, type NewJob } from './insertJobs.ts';
+import { findByIdempotencyKeys, idempotencyLookupKey, insertJobs, insertJobsGrouped, type NewJob } from './insertJobs.ts';
 import { publishBatcher, type QueuedPublish } from './publishBatcher.ts';
 import { publishRequestOf, type PublishableRow } from './publishJob.ts';
 import { idempotencyKeyOf, parseMetadata } from './parseMetadata.ts';
@@ -109,7 +109,8 @@ export async function enqueueJobs(deps: JobsDeps, inputs: readonly EnqueueJobInp
     fresh.push({ index, job });
   }
 
-  const inserted = new Map((await insertJobs(tx ?? deps.db, fresh.map((f) => f.job))).map((row) => [row.id, row]));
+  const freshJobs = fresh.map((f) => f.job);
+  const inserted = new Map((await (tx ? insertJobs(tx, freshJobs) : insertJobsGrouped(deps.db, freshJobs))).map((row) => [row.id, row]));
   const taken = fresh.filter(({ job }) => !inserted.has(job.id));
   const existing = await findByIdempotencyKeys(tx ?? deps.db, taken.flatMap(({ job }) => (job.idempotencyKey === null ? [] : [{ organizationId: job.organizationId, key: job.idempotencyKey }])));
   const toPublish: QueuedPublish[] = [];

@@ -1,7 +1,9 @@
 import { sql } from 'drizzle-orm';
 import type { JobType } from '../../shared/catalogue.ts';
 import type { BaseJobMetadata } from '../../shared/jobApi.ts';
-import { queryRows, type DbOrTx } from '../db/database.ts';
+import { queryRows, type Db, type DbOrTx } from '../db/database.ts';
+import { GroupCommit } from '../db/groupCommit.ts';
+import { isDatabaseUnavailable } from './errors.ts';
 import type { PublishRequest } from './deps.ts';
 import { JOB_EVENTS_CHANNEL } from './recordEvent.ts';
 
@@ -66,6 +68,46 @@ export async function insertJobs(db: DbOrTx, jobs: readonly NewJob[]): Promise<I
       FROM job JOIN event USING (job_id)`,
   );
   return rows.map((row) => ({ id: row.job_id, runAtMs: Number(row.run_at_ms) }));
+}
+
+/**
+ * `insertJobs` outside a caller's transaction, grouped: the jobs of concurrent enqueues (each call
+ * of `enqueueJobs`, one or many jobs) that arrive while an insert is in flight share the next
+ * statement, so one commit (one WAL flush) serves many callers; a lone enqueue goes at once. Each
+ * caller gets its own jobs' rows back once the statement committed. Jobs of different callers
+ * never interfere: every row is its own `ON CONFLICT DO NOTHING` (an idempotency key two callers
+ * share in one statement is inserted once and the other caller finds it, as with two statements).
+ * A group that failed for another reason than the database being away is retried caller by
+ * caller, so one bad submission fails alone.
+ */
+export function insertJobsGrouped(db: Db, jobs: readonly NewJob[]): Promise<InsertedJob[]> {
+  if (jobs.length === 0) return Promise.resolve([]);
+  let group = inserts.get(db);
+  if (!group) inserts.set(db, (group = new GroupCommit((submissions: Array<readonly NewJob[]>) => insertSubmissions(db, submissions), INSERT_GROUP_LIMITS)));
+  return group.submit(jobs);
+}
+
+const INSERT_GROUP_LIMITS = {
+  maxItems: 64,
+  // Jobs per statement (12 parameters each); a larger enqueueMany still goes, alone.
+  maxWeight: 500,
+  weigh: (jobs: readonly NewJob[]) => jobs.length,
+  sameTurn: true,
+  isolate: (error: unknown) => !isDatabaseUnavailable(error),
+};
+
+const inserts = new WeakMap<Db, GroupCommit<readonly NewJob[], InsertedJob[]>>();
+
+/**
+ * One statement for the submissions' jobs, those with an idempotency key in key order: a row
+ * whose key another transaction is inserting waits for it, so two statements that share keys
+ * must meet them in the same order or they may deadlock (instances of one deployment).
+ */
+async function insertSubmissions(db: Db, submissions: Array<readonly NewJob[]>): Promise<InsertedJob[][]> {
+  const keyOf = (job: NewJob) => (job.idempotencyKey === null ? '' : idempotencyLookupKey(job.organizationId, job.idempotencyKey));
+  const jobs = submissions.flat().sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0));
+  const byId = new Map((await insertJobs(db, jobs)).map((row) => [row.id, row]));
+  return submissions.map((submitted) => submitted.flatMap((job) => byId.get(job.id) ?? []));
 }
 
 /** The jobs holding these idempotency keys, as `<organization or -1>:<key>` → job id. */
