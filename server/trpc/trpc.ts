@@ -61,32 +61,29 @@ export const publicProcedure = t.procedure.use(mapDomainErrors);
  * logged as `security.cross_tenant` (the answer stays NOT_FOUND). Every mutation an operator
  * calls, allowed or refused, is written to the audit log (`ops.auditLog`).
  */
-export const protectedProcedure = publicProcedure
-  .use(({ ctx, next }) => {
-    if (!ctx.caller) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'A valid bearer token is required' });
-    const scope = { organizationId: ctx.caller.organizationId };
-    const jobScope: Scope = ctx.caller.role === 'operator' ? ALL_ORGANIZATIONS : scope;
-    return next({ ctx: { caller: ctx.caller, scope, jobScope } });
-  })
-  .use(async ({ ctx, next, path, type, getRawInput }) => {
-    const result = await next();
-    if (ctx.caller.role !== 'operator' || type !== 'mutation') return result;
+export const protectedProcedure = t.procedure.use(async ({ ctx, next, path, type, getRawInput }) => {
+  // One middleware, not four (authentication, cross-tenant report, audit, domain errors): each
+  // tRPC middleware layer copies the call's options and adds a promise, on every call.
+  if (!ctx.caller) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'A valid bearer token is required' });
+  const caller = ctx.caller;
+  const scope = { organizationId: caller.organizationId };
+  const jobScope: Scope = caller.role === 'operator' ? ALL_ORGANIZATIONS : scope;
+  const result = await next({ ctx: { caller, scope, jobScope } });
+  // Domain errors are mapped to tRPC codes last, so NOT_FOUND is still the cause here.
+  if (!result.ok && isNotFoundError(result.error.cause)) {
+    const input = await getRawInput().catch(() => undefined);
+    await reportCrossTenant({ db: ctx.deps.db, log: ctx.log, caller, cause: result.error.cause, input, path });
+  }
+  if (caller.role === 'operator' && type === 'mutation') {
     const input = await getRawInput().catch(() => undefined);
     const outcome = result.ok ? 'ok' : (jobwireCodeOf(result.error) ?? result.error.code);
-    await recordOperatorAction(ctx.deps.db, { caller: ctx.caller, action: path, input, result: result.ok ? result.data : undefined, outcome, requestId: ctx.requestId }).catch((error: unknown) =>
+    await recordOperatorAction(ctx.deps.db, { caller, action: path, input, result: result.ok ? result.data : undefined, outcome, requestId: ctx.requestId }).catch((error: unknown) =>
       ctx.log.error({ err: toError(error), path }, '[ops] Failed to write the operator audit log'),
     );
-    return result;
-  })
-  .use(async ({ ctx, next, path, getRawInput }) => {
-    const result = await next();
-    // Domain errors are mapped to tRPC codes further out, so NOT_FOUND is still the cause here.
-    if (!result.ok && isNotFoundError(result.error.cause)) {
-      const input = await getRawInput().catch(() => undefined);
-      await reportCrossTenant({ db: ctx.deps.db, log: ctx.log, caller: ctx.caller, cause: result.error.cause, input, path });
-    }
-    return result;
-  });
+  }
+  if (!result.ok) throw mapDomainError(result.error);
+  return result;
+});
 
 /** Needs an admin token. */
 export const adminProcedure = protectedProcedure.use(({ ctx, next }) => {
