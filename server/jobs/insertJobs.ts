@@ -43,19 +43,35 @@ export interface InsertedJob {
  */
 export async function insertJobs(db: DbOrTx, jobs: readonly NewJob[]): Promise<InsertedJob[]> {
   if (jobs.length === 0) return [];
-  const values = sql.join(
-    jobs.map(
-      (job) => sql`(${job.id}::uuid, ${job.type}::text, ${JSON.stringify(job.payload)}::jsonb, ${JSON.stringify(job.metadata)}::jsonb,
-        ${job.maxRetries}::int, ${job.timeoutMs}::int, now() + ${job.delay}::int * interval '1 millisecond', ${JSON.stringify(job.publishOptions)}::jsonb,
-        ${job.userId}::text, ${job.organizationId}::int, ${job.idempotencyKey}::text, ${job.traceContext === null ? null : JSON.stringify(job.traceContext)}::jsonb)`,
-    ),
-    sql`, `,
+  // One JSON document carries every row: one parameter and one statement text (prepared once per
+  // connection) whatever the number of jobs, and no per-value work in the query builder.
+  const input = JSON.stringify(
+    jobs.map((job, ord) => ({
+      ord,
+      job_id: job.id,
+      job_type: job.type,
+      payload: job.payload,
+      metadata: job.metadata,
+      max_retries: job.maxRetries,
+      timeout_ms: job.timeoutMs,
+      delay_ms: job.delay,
+      publish_options: job.publishOptions,
+      user_id: job.userId,
+      organization_id: job.organizationId,
+      idempotency_key: job.idempotencyKey,
+      trace_context: job.traceContext,
+    })),
   );
   const rows = await queryRows<{ job_id: string; run_at_ms: number | string }>(
     db,
-    sql`WITH job AS (
+    sql`WITH input AS (
+        SELECT * FROM jsonb_to_recordset(${input}::text::jsonb) AS x(ord int, job_id uuid, job_type text, payload jsonb, metadata jsonb, max_retries int,
+          timeout_ms int, delay_ms int, publish_options jsonb, user_id text, organization_id int, idempotency_key text, trace_context jsonb)
+      ), job AS (
         INSERT INTO job_executions (job_id, job_type, payload, metadata, max_retries, timeout_ms, run_at, publish_options, user_id, organization_id, idempotency_key, trace_context)
-        VALUES ${values}
+        SELECT job_id, job_type, payload, metadata, max_retries, timeout_ms, now() + delay_ms * interval '1 millisecond', publish_options, user_id, organization_id,
+          idempotency_key, trace_context
+        FROM input ORDER BY ord
         ON CONFLICT DO NOTHING
         RETURNING job_id, organization_id, job_type, status, progress, retry_count, max_retries, next_attempt_at, error, run_at
       ), event AS (

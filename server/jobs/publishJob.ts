@@ -97,12 +97,14 @@ export async function publishJob(deps: JobsDeps, row: PublishableRow, opts: { fo
  */
 export async function stampPublished(db: Db, published: readonly { row: Pick<JobRow, 'id' | 'publishGeneration'>; messageId: string }[], opts: { force?: boolean } = {}): Promise<void> {
   if (published.length === 0) return;
-  const values = sql.join(published.map(({ row, messageId }) => sql`(${row.id}::uuid, ${row.publishGeneration}::int, ${messageId}::text)`), sql`, `);
+  // One JSON document and the ids as one array: one statement text whatever the number of rows.
+  const input = JSON.stringify(published.map(({ row, messageId }) => ({ job_id: row.id, generation: row.publishGeneration, message_id: messageId })));
+  const ids = `{${published.map(({ row }) => row.id).join(',')}}`;
   await db.execute(sql`
     UPDATE job_executions AS j SET message_id = v.message_id, published_at = now()
-    FROM (VALUES ${values}) AS v (job_id, generation, message_id)
-    WHERE j.job_id = v.job_id AND j.publish_generation = v.generation ${opts.force ? sql`` : sql`AND j.published_at IS NULL`}
-      AND set_config('synchronous_commit', 'off', true) IS NOT NULL AND ${lockedInOrder(`{${published.map(({ row }) => row.id).join(',')}}`)}`);
+    FROM jsonb_to_recordset(${input}::text::jsonb) AS v (job_id uuid, generation int, message_id text)
+    WHERE j.job_id = ANY(${ids}::uuid[]) AND j.job_id = v.job_id AND j.publish_generation = v.generation ${opts.force ? sql`` : sql`AND j.published_at IS NULL`}
+      AND set_config('synchronous_commit', 'off', true) IS NOT NULL AND ${lockedInOrder(ids)}`);
 }
 
 /**
