@@ -5,27 +5,23 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { queryRows } from '../../server/db/database.ts';
 import postgres from 'postgres';
+import { queryRows } from '../../server/db/database.ts';
 import { claimJob, claimJobs } from '../../server/jobs/claimJob.ts';
 import { stampPublished } from '../../server/jobs/publishJob.ts';
 import { completeJob, completeJobs } from '../../server/jobs/settleJob.ts';
-import { startFakeQStash } from '../ops/support/fakeQStash.ts';
+import { startServerOnFakeBroker } from '../ops/support/fakeQStash.ts';
 import { insertJobs } from '../ops/support/insertJobs.ts';
 import { TEST_DRIVER } from '../support/testDatabase.ts';
-import { startTestServer, type TestServer } from '../support/testServer.ts';
+import type { TestServer } from '../support/testServer.ts';
 
 let t: TestServer;
-let fake: Awaited<ReturnType<typeof startFakeQStash>>;
+let stop: (() => Promise<void>) | undefined;
 beforeAll(async () => {
-  fake = await startFakeQStash();
-  // Nothing but these calls touches the rows: no sweeper pass, no deliveries (published, fake broker).
-  t = await startTestServer({ qstash: fake.qstashConfig(), sweeper: { intervalMs: 3_600_000 } });
+  // Nothing but this file's calls touches the rows: no sweeper pass, no deliveries.
+  ({ t, stop } = await startServerOnFakeBroker());
 }, 60_000);
-afterAll(async () => {
-  await t?.stop();
-  await fake?.close();
-});
+afterAll(async () => stop?.());
 
 const db = () => t.server.database.db;
 const timeline = async (ids: string[]) =>

@@ -8,20 +8,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../../server/db/database.ts';
 import { enqueueJob } from '../../server/jobs/enqueueJob.ts';
 import { insertJobsGrouped, type NewJob } from '../../server/jobs/insertJobs.ts';
-import { startFakeQStash } from '../ops/support/fakeQStash.ts';
-import { startTestServer, type TestServer } from '../support/testServer.ts';
+import { startServerOnFakeBroker } from '../ops/support/fakeQStash.ts';
+import type { TestServer } from '../support/testServer.ts';
 
 let t: TestServer;
-let fake: Awaited<ReturnType<typeof startFakeQStash>>;
+let stop: (() => Promise<void>) | undefined;
 beforeAll(async () => {
-  fake = await startFakeQStash();
-  // The fake broker never delivers: the rows stay as enqueue left them.
-  t = await startTestServer({ qstash: fake.qstashConfig(), sweeper: { intervalMs: 3_600_000 } });
+  // Nothing but this file's calls touches the rows: no sweeper pass, no deliveries.
+  ({ t, stop } = await startServerOnFakeBroker());
 }, 60_000);
-afterAll(async () => {
-  await t?.stop();
-  await fake?.close();
-});
+afterAll(async () => stop?.());
 
 const deps = () => t.server.jobs;
 const email = (to: string, idempotencyKey?: string) => ({

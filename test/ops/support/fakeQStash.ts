@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { startTestServer, type TestServer } from '../../support/testServer.ts';
 
 export interface FakePublish {
   destination: string;
@@ -43,5 +44,25 @@ export async function startFakeQStash() {
       return { baseUrl: `http://127.0.0.1:${port}`, token: 'fake-token', signingKeys: { current: 'sig_fake_current', next: 'sig_fake_next' } };
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/**
+ * The whole server on a fake broker, which never delivers, and with no sweeper pass after the
+ * first: job rows stay as the test's own calls leave them.
+ */
+export async function startServerOnFakeBroker(): Promise<{ t: TestServer; fake: Awaited<ReturnType<typeof startFakeQStash>>; stop(): Promise<void> }> {
+  const fake = await startFakeQStash();
+  const t = await startTestServer({ qstash: fake.qstashConfig(), sweeper: { intervalMs: 3_600_000 } }).catch(async (error: unknown) => {
+    await fake.close();
+    throw error;
+  });
+  return {
+    t,
+    fake,
+    async stop() {
+      await t.stop();
+      await fake.close();
+    },
   };
 }
