@@ -105,7 +105,7 @@ export function insertJobsGrouped(db: Db, jobs: readonly NewJob[]): Promise<Inse
 
 const INSERT_GROUP_LIMITS = {
   maxItems: 64,
-  // Jobs per statement (12 parameters each); a larger enqueueMany still goes, alone.
+  // Jobs per statement; a larger enqueueMany still goes, alone.
   maxWeight: 500,
   weigh: (jobs: readonly NewJob[]) => jobs.length,
   sameTurn: true,
