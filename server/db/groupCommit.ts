@@ -4,14 +4,25 @@ interface Waiting<I, R> {
   reject(error: unknown): void;
 }
 
+/**
+ * The group commit of `key` (a database) in `groups`, made on first use: one per database, so all
+ * of a process's callers share it.
+ */
+export function groupOf<K extends object, I, R>(groups: WeakMap<K, GroupCommit<I, R>>, key: K, flush: (items: I[]) => Promise<R[]>, limits: ConstructorParameters<typeof GroupCommit<I, R>>[1]): GroupCommit<I, R> {
+  let group = groups.get(key);
+  if (group === undefined) groups.set(key, (group = new GroupCommit(flush, limits)));
+  return group;
+}
+
 /** Submissions closer together than this are load, and wait for the end of the turn (`sameTurn`). */
 const SAME_TURN_WINDOW_MS = 10;
 
 /**
  * Group commit: concurrent submissions share one statement (one write transaction). A submission
  * made while nothing is in flight is flushed at once, alone, so a quiet system adds no latency;
- * those made while a flush is in flight wait for it and go together in the next. Each promise settles only after its flush committed. A failed flush of several is retried
- * one by one, so a bad item fails alone and never takes its neighbours with it.
+ * those made while a flush is in flight wait for it and go together in the next. Each promise
+ * settles only after its flush committed. A failed flush of several is retried one by one, so a
+ * bad item fails alone and never takes its neighbours with it.
  */
 export class GroupCommit<I, R> {
   private readonly waiting: Waiting<I, R>[] = [];

@@ -59,7 +59,7 @@ function createRegistry(db: Db, log: Logger): AttemptRegistry {
             inArray(jobExecutions.id, attempts.map((a) => a.jobId)),
             inArray(jobExecutions.attemptToken, attempts.map((a) => a.token)),
             eq(jobExecutions.status, 'processing'),
-            lockedInOrder(`{${attempts.map((a) => a.jobId).join(',')}}`),
+            lockedInOrder(attempts.map((a) => a.jobId)),
           ),
         );
     } catch (error) {

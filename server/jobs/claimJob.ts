@@ -1,10 +1,10 @@
 import { eq, sql } from 'drizzle-orm';
 import type { Db } from '../db/database.ts';
-import { GroupCommit } from '../db/groupCommit.ts';
+import { groupOf, type GroupCommit } from '../db/groupCommit.ts';
 import { jobExecutions, type JobRow } from '../db/schema.ts';
 import { LEASE_MS } from './attempts.ts';
 import { isDatabaseUnavailable } from './errors.ts';
-import { lockedInOrder, transitionMany } from './transition.ts';
+import { lockedInOrder, transitionMany, uuidArray } from './transition.ts';
 
 /** Time past a handler's limit before its lease lapses and another delivery may take over. */
 export const LEASE_GRACE_MS = 5_000;
@@ -28,15 +28,8 @@ export async function claimJob(db: Db, jobId: string, token: string): Promise<Jo
  * A grouped statement locks its rows in job-id order first (`lockedInOrder`), as every other
  * several-row writer of job rows does: without that, a claim and a publish stamp sharing rows
  * deadlocked, and each deadlock stalled both for `deadlock_timeout` (1 s).
- */
-export function groupOf<I, R>(groups: WeakMap<Db, GroupCommit<I, R>>, db: Db, flush: (items: I[]) => Promise<R[]>, limits: ConstructorParameters<typeof GroupCommit<I, R>>[1]): GroupCommit<I, R> {
-  let group = groups.get(db);
-  if (group === undefined) groups.set(db, (group = new GroupCommit(flush, limits)));
-  return group;
-}
-
-/**
- * At most 64 in a statement, flushed at the end of the turn. A group that failed because the
+ *
+ * At most 64 in a statement; under load, flushed at the end of the turn (`sameTurn`). A group that failed because the
  * database is away fails each of its callers, which retry on their own; any other failure is
  * retried item by item, so one bad item fails alone.
  */
@@ -52,6 +45,7 @@ const batches = new WeakMap<Db, GroupCommit<{ jobId: string; token: string }, Jo
  */
 export async function claimJobs(db: Db, items: Array<{ jobId: string; token: string }>): Promise<Array<JobRow | undefined>> {
   const input = JSON.stringify(items.map((i) => ({ job_id: i.jobId, token: i.token })));
+  const ids = items.map((i) => i.jobId);
   // In SET, `j.status` and the other columns are the row's values before the update.
   const changed = await transitionMany(
     db,
@@ -63,16 +57,13 @@ export async function claimJobs(db: Db, items: Array<{ jobId: string; token: str
           started_at = coalesce(j.started_at, now()),
           next_attempt_at = NULL, progress = NULL, progress_message = NULL, updated_at = now()
         FROM jsonb_to_recordset(${input}::text::jsonb) AS c(job_id uuid, token uuid)
-        WHERE j.job_id = ANY(${idArray(items)}::uuid[]) AND j.job_id = c.job_id AND ${lockedInOrder(idArray(items))}
+        WHERE j.job_id = ANY(${uuidArray(ids)}::uuid[]) AND j.job_id = c.job_id AND ${lockedInOrder(ids)}
           AND (j.status IN ('pending', 'retrying') OR (j.status = 'processing' AND j.lease_until < now() AND j.retry_count < j.max_retries))
         RETURNING j.*`,
   );
   const byToken = new Map(changed.map(({ row }) => [row.attemptToken, row]));
   return items.map((i) => byToken.get(i.token));
 }
-
-/** The items' job ids as a PostgreSQL array literal (ids are uuids: nothing to quote). */
-export const idArray = (items: Array<{ jobId: string }>) => `{${items.map((i) => i.jobId).join(',')}}`;
 
 export async function readJobRow(db: Db, jobId: string): Promise<JobRow | undefined> {
   const [row] = await db.select().from(jobExecutions).where(eq(jobExecutions.id, jobId)).limit(1);

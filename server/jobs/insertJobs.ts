@@ -2,8 +2,8 @@ import { sql } from 'drizzle-orm';
 import type { JobType } from '../../shared/catalogue.ts';
 import type { BaseJobMetadata } from '../../shared/jobApi.ts';
 import { queryRows, type Db, type DbOrTx } from '../db/database.ts';
-import { GroupCommit } from '../db/groupCommit.ts';
-import { isDatabaseUnavailable } from './errors.ts';
+import { groupOf, type GroupCommit } from '../db/groupCommit.ts';
+import { GROUP_LIMITS } from './claimJob.ts';
 import type { PublishRequest } from './deps.ts';
 import { JOB_EVENTS_CHANNEL } from './recordEvent.ts';
 
@@ -98,19 +98,10 @@ export async function insertJobs(db: DbOrTx, jobs: readonly NewJob[]): Promise<I
  */
 export function insertJobsGrouped(db: Db, jobs: readonly NewJob[]): Promise<InsertedJob[]> {
   if (jobs.length === 0) return Promise.resolve([]);
-  let group = inserts.get(db);
-  if (!group) inserts.set(db, (group = new GroupCommit((submissions: Array<readonly NewJob[]>) => insertSubmissions(db, submissions), INSERT_GROUP_LIMITS)));
-  return group.submit(jobs);
+  // As claims are grouped (at most 64 calls a statement), and at most 500 jobs: a larger enqueueMany still goes, alone.
+  const limits = { ...GROUP_LIMITS, maxWeight: 500, weigh: (submitted: readonly NewJob[]) => submitted.length };
+  return groupOf(inserts, db, (submissions: Array<readonly NewJob[]>) => insertSubmissions(db, submissions), limits).submit(jobs);
 }
-
-const INSERT_GROUP_LIMITS = {
-  maxItems: 64,
-  // Jobs per statement; a larger enqueueMany still goes, alone.
-  maxWeight: 500,
-  weigh: (jobs: readonly NewJob[]) => jobs.length,
-  sameTurn: true,
-  isolate: (error: unknown) => !isDatabaseUnavailable(error),
-};
 
 const inserts = new WeakMap<Db, GroupCommit<readonly NewJob[], InsertedJob[]>>();
 
@@ -120,8 +111,8 @@ const inserts = new WeakMap<Db, GroupCommit<readonly NewJob[], InsertedJob[]>>()
  * must meet them in the same order or they may deadlock (instances of one deployment).
  */
 async function insertSubmissions(db: Db, submissions: Array<readonly NewJob[]>): Promise<InsertedJob[][]> {
-  const keyOf = (job: NewJob) => (job.idempotencyKey === null ? '' : idempotencyLookupKey(job.organizationId, job.idempotencyKey));
-  const jobs = submissions.flat().sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0));
+  const keyed = submissions.flat().map((job) => ({ job, key: job.idempotencyKey === null ? '' : idempotencyLookupKey(job.organizationId, job.idempotencyKey) }));
+  const jobs = keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).map(({ job }) => job);
   const byId = new Map((await insertJobs(db, jobs)).map((row) => [row.id, row]));
   return submissions.map((submitted) => submitted.flatMap((job) => byId.get(job.id) ?? []));
 }

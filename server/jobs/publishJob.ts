@@ -5,7 +5,7 @@ import { jobExecutions, type JobRow } from '../db/schema.ts';
 import { brokerReachability } from './brokerReachability.ts';
 import type { JobsDeps, PublishRequest } from './deps.ts';
 import { JobValidationError, toError, toStoredError } from './errors.ts';
-import { lockedInOrder, transition } from './transition.ts';
+import { lockedInOrder, transition, uuidArray } from './transition.ts';
 import { tracePublish } from '../tracing/jobTracing.ts';
 
 const PublishOptions = JobOptions.pick({ callback: true, failureCallback: true, headers: true });
@@ -99,11 +99,11 @@ export async function stampPublished(db: Db, published: readonly { row: Pick<Job
   if (published.length === 0) return;
   // One JSON document and the ids as one array: one statement text whatever the number of rows.
   const input = JSON.stringify(published.map(({ row, messageId }) => ({ job_id: row.id, generation: row.publishGeneration, message_id: messageId })));
-  const ids = `{${published.map(({ row }) => row.id).join(',')}}`;
+  const ids = published.map(({ row }) => row.id);
   await db.execute(sql`
     UPDATE job_executions AS j SET message_id = v.message_id, published_at = now()
     FROM jsonb_to_recordset(${input}::text::jsonb) AS v (job_id uuid, generation int, message_id text)
-    WHERE j.job_id = ANY(${ids}::uuid[]) AND j.job_id = v.job_id AND j.publish_generation = v.generation ${opts.force ? sql`` : sql`AND j.published_at IS NULL`}
+    WHERE j.job_id = ANY(${uuidArray(ids)}::uuid[]) AND j.job_id = v.job_id AND j.publish_generation = v.generation ${opts.force ? sql`` : sql`AND j.published_at IS NULL`}
       AND set_config('synchronous_commit', 'off', true) IS NOT NULL AND ${lockedInOrder(ids)}`);
 }
 

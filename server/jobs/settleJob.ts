@@ -1,9 +1,9 @@
 import { and, eq, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/database.ts';
-import type { GroupCommit } from '../db/groupCommit.ts';
+import { groupOf, type GroupCommit } from '../db/groupCommit.ts';
 import { jobExecutions, type JobRow, type StoredError } from '../db/schema.ts';
-import { GROUP_LIMITS, groupOf, idArray } from './claimJob.ts';
-import { lockedInOrder, transition, transitionMany } from './transition.ts';
+import { GROUP_LIMITS } from './claimJob.ts';
+import { lockedInOrder, transition, transitionMany, uuidArray } from './transition.ts';
 
 /** Only the attempt holding `token` may settle: a stale attempt's settle matches no row. */
 const heldBy = (jobId: string, token: string) =>
@@ -40,7 +40,7 @@ interface Completion {
   stored: string;
 }
 
-/** Concurrent completions share one statement, as claims do (claimJob.ts `groupOf`). */
+/** Concurrent completions share one statement, as claims do (claimJob.ts). */
 const completions = new WeakMap<Db, GroupCommit<Completion, JobRow | undefined>>();
 
 /**
@@ -53,14 +53,15 @@ export async function completeJobs(db: Db, items: Completion[]): Promise<Array<J
   const input = `[${items
     .map((c) => `{"job_id":${JSON.stringify(c.jobId)},"token":${JSON.stringify(c.token)},"result":${c.stored}}`)
     .join(',')}]`;
+  const ids = items.map((c) => c.jobId);
   const changed = await transitionMany(
     db,
     sql`UPDATE job_executions AS j SET
           status = 'completed', result = c.result, error = NULL, progress = 1, completed_at = now(),
           attempt_token = NULL, lease_until = NULL, updated_at = now()
         FROM jsonb_to_recordset(${input}::text::jsonb) AS c(job_id uuid, token uuid, result jsonb)
-        WHERE j.job_id = ANY(${idArray(items)}::uuid[]) AND j.job_id = c.job_id AND j.status = 'processing' AND j.attempt_token = c.token
-          AND ${lockedInOrder(idArray(items))}
+        WHERE j.job_id = ANY(${uuidArray(ids)}::uuid[]) AND j.job_id = c.job_id AND j.status = 'processing' AND j.attempt_token = c.token
+          AND ${lockedInOrder(ids)}
         RETURNING j.*, c.token::text AS completed_token`,
   );
   const byToken = new Map(changed.map(({ row, raw }) => [raw.completed_token as string, row]));

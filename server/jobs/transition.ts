@@ -73,13 +73,17 @@ function toJobRow(raw: Record<string, unknown>): JobRow {
   return row as JobRow; // every column of the table, mapped by its own column type
 }
 
+/** Job ids as a PostgreSQL array literal (`${…}::uuid[]`; ids are uuids: nothing to quote). */
+export const uuidArray = (ids: readonly string[]) => `{${ids.join(',')}}`;
+
 /**
- * A condition, true, that first locks the job rows of `ids` (a uuid array literal, `idArray`) in
- * job-id order, with the lock an UPDATE takes (an uncorrelated subquery: PostgreSQL runs it once,
- * before the statement's first row). Every statement that updates several job rows at once and
- * may wait for them (claims, completions, publish stamps, lease renewals) takes this first, so
- * they all lock in one order and never deadlock with one another; their own plans visit rows in
- * whatever order suits them (a bitmap scan: the table's physical order).
+ * A condition, true, that first locks the job rows of `ids` in job-id order, with the lock an
+ * UPDATE takes (an uncorrelated subquery: PostgreSQL runs it once, before the statement's first
+ * row). Every statement that updates several job rows at once and may wait for them (claims,
+ * completions, publish stamps, lease renewals) takes this first, so they all lock in one order and
+ * never deadlock with one another; their own plans visit rows in whatever order suits them (a
+ * bitmap scan: the table's physical order). A statement of one row holds one lock and waits for
+ * no other, so it is never in a cycle: it skips the subquery.
  */
-export const lockedInOrder = (ids: string) =>
-  sql`(SELECT count(*) FROM (SELECT FROM job_executions WHERE job_id = ANY(${ids}::uuid[]) ORDER BY job_id FOR NO KEY UPDATE) AS locked) >= 0`;
+export const lockedInOrder = (ids: readonly string[]) =>
+  ids.length > 1 ? sql`(SELECT count(*) FROM (SELECT FROM job_executions WHERE job_id = ANY(${uuidArray(ids)}::uuid[]) ORDER BY job_id FOR NO KEY UPDATE) AS locked) >= 0` : sql`true`;

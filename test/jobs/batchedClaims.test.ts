@@ -4,26 +4,20 @@
  */
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import postgres from 'postgres';
 import { queryRows } from '../../server/db/database.ts';
 import { claimJob, claimJobs } from '../../server/jobs/claimJob.ts';
 import { stampPublished } from '../../server/jobs/publishJob.ts';
 import { completeJob, completeJobs } from '../../server/jobs/settleJob.ts';
-import { startServerOnFakeBroker } from '../ops/support/fakeQStash.ts';
+import { serverOnFakeBroker } from '../ops/support/fakeQStash.ts';
 import { insertJobs } from '../ops/support/insertJobs.ts';
 import { TEST_DRIVER } from '../support/testDatabase.ts';
-import type { TestServer } from '../support/testServer.ts';
 
-let t: TestServer;
-let stop: (() => Promise<void>) | undefined;
-beforeAll(async () => {
-  // Nothing but this file's calls touches the rows: no sweeper pass, no deliveries.
-  ({ t, stop } = await startServerOnFakeBroker());
-}, 60_000);
-afterAll(async () => stop?.());
+// Nothing but this file's calls touches the rows: no sweeper pass, no deliveries.
+const t = serverOnFakeBroker();
 
-const db = () => t.server.database.db;
+const db = () => t().server.database.db;
 const timeline = async (ids: string[]) =>
   queryRows<{ job_id: string; status: string; result: unknown }>(db(), sql`SELECT job_id::text, status, result FROM job_events WHERE job_id::text IN ${sql`(${sql.join(ids.map((id) => sql`${id}`), sql`, `)})`} ORDER BY id`);
 
@@ -101,7 +95,7 @@ describe('claims and completions in one statement', () => {
   // lower row held elsewhere: the writer must wait for it before it takes the higher one, even
   // where its plan meets the higher row first (stored first, as here).
   it.skipIf(TEST_DRIVER !== 'postgres')('locks the rows of a grouped claim, completion or publish stamp in job-id order', async () => {
-    const other = postgres(t.target.url!, { max: 1, onnotice: () => {} });
+    const other = postgres(t().target.url!, { max: 1, onnotice: () => {} });
     try {
       const tokens = new Map<string, string>();
       const freeRows: Record<string, boolean> = {};

@@ -4,22 +4,16 @@
  */
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { queryRows } from '../../server/db/database.ts';
 import { enqueueJob } from '../../server/jobs/enqueueJob.ts';
 import { insertJobsGrouped, type NewJob } from '../../server/jobs/insertJobs.ts';
-import { startServerOnFakeBroker } from '../ops/support/fakeQStash.ts';
-import type { TestServer } from '../support/testServer.ts';
+import { serverOnFakeBroker } from '../ops/support/fakeQStash.ts';
 
-let t: TestServer;
-let stop: (() => Promise<void>) | undefined;
-beforeAll(async () => {
-  // Nothing but this file's calls touches the rows: no sweeper pass, no deliveries.
-  ({ t, stop } = await startServerOnFakeBroker());
-}, 60_000);
-afterAll(async () => stop?.());
+// Nothing but this file's calls touches the rows: no sweeper pass, no deliveries.
+const t = serverOnFakeBroker();
 
-const deps = () => t.server.jobs;
+const deps = () => t().server.jobs;
 const email = (to: string, idempotencyKey?: string) => ({
   type: 'send-email',
   payload: { to, template: 'welcome', data: { recipientName: 'G' } },
@@ -30,7 +24,7 @@ const email = (to: string, idempotencyKey?: string) => ({
 const inCallbacks = <T>(count: number, run: (i: number) => Promise<T>) =>
   Promise.all(Array.from({ length: count }, (_, i) => new Promise<T>((resolve, reject) => setTimeout(() => run(i).then(resolve, reject), 0))));
 const transactionsOf = async (ids: string[]) => {
-  const [row] = await queryRows<{ n: number }>(t.server.database.db, sql`SELECT count(DISTINCT xmin::text)::int AS n FROM job_executions WHERE job_id::text IN (${sql.join(ids.map((id) => sql`${id}`), sql`, `)})`);
+  const [row] = await queryRows<{ n: number }>(t().server.database.db, sql`SELECT count(DISTINCT xmin::text)::int AS n FROM job_executions WHERE job_id::text IN (${sql.join(ids.map((id) => sql`${id}`), sql`, `)})`);
   return row!.n;
 };
 
@@ -42,7 +36,7 @@ describe('grouped inserts', () => {
     const ids = outcomes.map((o) => o.jobId);
     expect(new Set(ids).size).toBe(30);
     const rows = await queryRows<{ job_id: string; to: string }>(
-      t.server.database.db,
+      t().server.database.db,
       sql`SELECT job_id::text, payload->>'to' AS to FROM job_executions WHERE job_id::text IN (${sql.join(ids.map((id) => sql`${id}`), sql`, `)})`,
     );
     expect(Object.fromEntries(rows.map((r) => [r.job_id, r.to]))).toEqual(Object.fromEntries(ids.map((id, i) => [id, `grouped-${i}@example.com`])));
@@ -64,10 +58,10 @@ describe('grouped inserts', () => {
     });
     const good = [randomUUID(), randomUUID(), randomUUID()];
     const results = await Promise.allSettled([
-      insertJobsGrouped(t.server.database.db, [job(good[0]!)]), // goes at once, alone
-      insertJobsGrouped(t.server.database.db, [job(good[1]!)]),
-      insertJobsGrouped(t.server.database.db, [job('not-a-uuid')]),
-      insertJobsGrouped(t.server.database.db, [job(good[2]!)]),
+      insertJobsGrouped(t().server.database.db, [job(good[0]!)]), // goes at once, alone
+      insertJobsGrouped(t().server.database.db, [job(good[1]!)]),
+      insertJobsGrouped(t().server.database.db, [job('not-a-uuid')]),
+      insertJobsGrouped(t().server.database.db, [job(good[2]!)]),
     ]);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
     expect(results.flatMap((r) => (r.status === 'fulfilled' ? r.value.map((row) => row.id) : []))).toEqual(good);

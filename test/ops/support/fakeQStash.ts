@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll } from 'vitest';
 import { startTestServer, type TestServer } from '../../support/testServer.ts';
 
 export interface FakePublish {
@@ -48,21 +49,20 @@ export async function startFakeQStash() {
 }
 
 /**
- * The whole server on a fake broker, which never delivers, and with no sweeper pass after the
- * first: job rows stay as the test's own calls leave them.
+ * For a test file: the whole server on a fake broker, which never delivers, and with no sweeper
+ * pass after the first, so job rows stay as the file's own calls leave them. Started before the
+ * file's tests and stopped after them; the answer reads the running server.
  */
-export async function startServerOnFakeBroker(): Promise<{ t: TestServer; fake: Awaited<ReturnType<typeof startFakeQStash>>; stop(): Promise<void> }> {
-  const fake = await startFakeQStash();
-  const t = await startTestServer({ qstash: fake.qstashConfig(), sweeper: { intervalMs: 3_600_000 } }).catch(async (error: unknown) => {
-    await fake.close();
-    throw error;
+export function serverOnFakeBroker(): () => TestServer {
+  let fake: Awaited<ReturnType<typeof startFakeQStash>> | undefined;
+  let t: TestServer | undefined;
+  beforeAll(async () => {
+    fake = await startFakeQStash();
+    t = await startTestServer({ qstash: fake.qstashConfig(), sweeper: { intervalMs: 3_600_000 } });
+  }, 60_000);
+  afterAll(async () => {
+    await t?.stop();
+    await fake?.close();
   });
-  return {
-    t,
-    fake,
-    async stop() {
-      await t.stop();
-      await fake.close();
-    },
-  };
+  return () => t!; // set before any test runs
 }
