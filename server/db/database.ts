@@ -7,6 +7,7 @@ import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg
 import postgres from 'postgres';
 import { isDatabaseUnavailable } from '../jobs/errors.ts';
 import { preparedPglite } from './pglitePrepared.ts';
+import { reconnectOptions } from './reconnect.ts';
 import { stallGuardedSockets } from './stallGuard.ts';
 import * as billingSchema from './billingSchema.ts';
 import * as filesSchema from './filesSchema.ts';
@@ -65,16 +66,6 @@ export interface OpenDatabaseOptions {
   onStatement?: (connection: number, query: string) => void;
 }
 
-/**
- * How the postgres driver rides out a failover (reliability.md; README "Guarantees"): reconnects
- * back off to at most 2 s, a connection attempt gives up after 10 s, a stalled connection is cut
- * (`stallTimeoutMs`), and the server ends a session left idle inside a transaction for 15 s, so a
- * client that vanished mid-transaction (its connection cut, half-open) cannot hold row locks.
- */
-const RECONNECT_BACKOFF_S = (attempt: number) => Math.min(2, 0.05 * 2 ** attempt);
-const CONNECT_TIMEOUT_S = 10;
-const IDLE_IN_TRANSACTION_MS = 15_000;
-
 export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<Database> {
   if (options.url) {
     return openPostgres(options.url, { max: options.maxConnections ?? 10, stallTimeoutMs: options.stallTimeoutMs ?? 15_000, prepare: options.prepare ?? true, onStatement: options.onStatement });
@@ -108,11 +99,10 @@ function openPostgres(url: string, options: { max: number; stallTimeoutMs: numbe
     max,
     ...(onStatement ? { debug: (connection: number, query: string) => onStatement(connection, query) } : {}),
     onnotice: () => {},
-    backoff: RECONNECT_BACKOFF_S,
-    connect_timeout: CONNECT_TIMEOUT_S,
+    // Bounded reconnect backoff, connect timeout, idle-in-transaction limit (server/db/reconnect.ts).
+    ...reconnectOptions('jobwire'),
     // The driver supports a socket factory; its typings do not list it.
     ...({ socket: stallGuardedSockets(stallTimeoutMs, { probeUrl: url }) } as object),
-    connection: { application_name: 'jobwire', idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_MS },
     prepare,
   });
   return {

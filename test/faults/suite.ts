@@ -15,7 +15,7 @@
  * PostgreSQL scenarios run on a cluster of their own (initdb + pg_ctl in a temporary directory,
  * as the `postgres` user when run as root), so nothing else on the machine is disturbed.
  * Options: FAULT_JOBS, FAULT_SCENARIOS (comma-separated names), FAULT_DRIVERS (postgres,pglite),
- * FAULT_VERBOSE (the processes' logs, events per second around the fault, the timeline of unfinished
+ * FAULT_VERBOSE (the processes' logs, the database's sessions while the drain stalls, events per second around the fault, the timeline of unfinished
  * jobs or else of the last to complete), FAULT_LOG_LEVEL (default warn), FAULT_PROGRESS (completed
  * jobs once a second through the drain), FAULT_CPU_PROF_DIR (each server and broker process writes a
  * V8 CPU profile there; the last ones stop with SIGTERM instead of SIGKILL so that they can).
@@ -153,6 +153,8 @@ interface Run {
   timeline(): Promise<Array<{ job_id: string; status: string }>>;
   /** FAULT_VERBOSE: prints the row, the timeline and the broker's record of a few unfinished jobs, else the last to complete (PostgreSQL). */
   explain(jobIds: string[]): Promise<void>;
+  /** FAULT_VERBOSE, PostgreSQL: the database's sessions (state, waits, blockers, statement), printed while the drain makes no progress. */
+  activity?(): Promise<void>;
   dispose(): Promise<void>;
 }
 
@@ -259,6 +261,22 @@ async function prepareRun(
         await sql.end();
       }
     },
+    ...(dbUrl
+      ? {
+          async activity() {
+            const sql = postgres(dbUrl!, { max: 1, onnotice: () => {} });
+            try {
+              const rows = await sql`SELECT pid, application_name AS app, state, wait_event_type || ':' || wait_event AS wait, pg_blocking_pids(pid) AS blocked_by,
+                round(extract(epoch FROM now() - xact_start)::numeric, 1) AS xact_s, round(extract(epoch FROM now() - state_change)::numeric, 1) AS state_s, left(query, 160) AS query
+                FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND (state <> 'idle' OR xact_start IS NOT NULL) ORDER BY xact_start NULLS LAST`;
+              for (const row of rows) log(`  session ${JSON.stringify(row)}`);
+              if (rows.length === 0) log('  no session busy or in a transaction');
+            } finally {
+              await sql.end();
+            }
+          },
+        }
+      : {}),
     async dispose() {
       if (server) await kill(server, 'SIGTERM');
       if (broker) await kill(broker, finalSignal);
@@ -333,9 +351,18 @@ async function unfinishedCount(run: Run): Promise<number> {
 async function drain(run: Run, since: number, budgetS: number, opts: { byQueue?: { acked: Map<number, string> } } = {}): Promise<number | undefined> {
   faultEnd = since;
   let lastLog = 0;
+  let lastCount = -1;
+  let lastProgress = Date.now();
   const done = await until(
     async () => {
       const count = opts.byQueue ? (opts.byQueue.acked.size >= JOBS ? JOBS - (await unfinishedCount(run)) : 0) : await completedCount(run);
+      if (count !== lastCount) [lastCount, lastProgress] = [count, Date.now()];
+      // FAULT_VERBOSE: what the database's sessions do while no job completes for 3 s.
+      else if (process.env.FAULT_VERBOSE && run.activity && Date.now() - lastProgress >= 3_000) {
+        lastProgress = Date.now();
+        log(`t+${((Date.now() - since) / 1000).toFixed(1)}s no job completed for 3 s (completed=${count})`);
+        await run.activity().catch((error: unknown) => log(`  sessions unavailable: ${String(error)}`));
+      }
       // FAULT_PROGRESS: completed jobs once a second through the drain.
       if (process.env.FAULT_PROGRESS && Date.now() - lastLog >= 1_000) {
         lastLog = Date.now();

@@ -2,6 +2,7 @@ import type { PGlite, Transaction } from '@electric-sql/pglite';
 import postgres from 'postgres';
 import { preparedPglite } from '../../db/pglitePrepared.ts';
 import { stallGuardedSockets } from '../../db/stallGuard.ts';
+import { reconnectOptions } from '../../db/reconnect.ts';
 
 export type Row = Record<string, unknown>;
 export type Param = string | number | boolean | null | Uint8Array;
@@ -64,7 +65,8 @@ function wrapPostgres(url: string, { prepare, stallTimeoutMs }: { prepare: boole
     max: 10,
     onnotice: () => {},
     types: { int8AsNumber },
-    connection: { application_name: 'jobwire-qstash-broker' },
+    // The app's reconnect policy: postgres.js's default backoff parks a pool for 10–20 s after a restart (server/db/reconnect.ts).
+    ...reconnectOptions('jobwire-qstash-broker'),
     // A connection that went half-open is cut instead of hanging the broker (server/db/stallGuard.ts).
     ...({ socket: stallGuardedSockets(stallTimeoutMs, { probeUrl: url }) } as object),
   });

@@ -8,6 +8,8 @@ import net from 'node:net';
  */
 export interface TcpProxy {
   readonly port: number;
+  /** When each connection was accepted (Date.now()), refused ones included. */
+  readonly accepted: number[];
   mode(mode: 'forward' | 'down' | 'freeze'): void;
   close(): Promise<void>;
 }
@@ -15,7 +17,9 @@ export interface TcpProxy {
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   let mode: 'forward' | 'down' | 'freeze' = 'forward';
   const open = new Set<{ client: net.Socket; upstream: net.Socket; frozen: boolean }>();
+  const accepted: number[] = [];
   const server = net.createServer((client) => {
+    accepted.push(Date.now());
     if (mode === 'down') return void client.resetAndDestroy();
     const upstream = net.connect(target.port, target.host);
     const pair = { client, upstream, frozen: false };
@@ -37,6 +41,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     port: (server.address() as net.AddressInfo).port, // a TCP listener
+    accepted,
     mode(next) {
       mode = next;
       for (const pair of open) {
