@@ -12,7 +12,7 @@ export interface FakePublish {
 }
 
 /**
- * QStash cloud as far as publishing goes: accepts publishes and cancels, records them, and
+ * QStash cloud as far as publishing goes: accepts publishes (one or a `/v2/batch`) and cancels, records them, and
  * delivers nothing. Lets a test hand 10,000 jobs to "the broker" without running 10,000 handlers.
  */
 export async function startFakeQStash() {
@@ -27,6 +27,15 @@ export async function startFakeQStash() {
         const messageId = `msg_${randomUUID()}`;
         published.push({ destination: decodeURIComponent(url.slice('/v2/publish/'.length)), headers: req.headers, body: JSON.parse(Buffer.concat(chunks).toString('utf8')), messageId });
         res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify({ messageId }));
+      } else if (req.method === 'POST' && url === '/v2/batch') {
+        // The SDK's batch: a JSON array of { destination, headers (lowercased), body (a string) }, one answer each.
+        const items = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Array<{ destination: string; headers: Record<string, string>; body?: string }>;
+        const answers = items.map((item) => {
+          const messageId = `msg_${randomUUID()}`;
+          published.push({ destination: item.destination, headers: item.headers, body: item.body === undefined ? undefined : JSON.parse(item.body), messageId });
+          return { messageId, url: item.destination };
+        });
+        res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify(answers));
       } else if (req.method === 'DELETE' && url.startsWith('/v2/messages/')) {
         cancelled.push(decodeURIComponent(url.slice('/v2/messages/'.length)));
         res.writeHead(202).end();
