@@ -14,7 +14,7 @@ const RECONNECT_BACKOFF_S = (attempt: number) => Math.min(2, 0.05 * 2 ** attempt
 const CONNECT_TIMEOUT_S = 10;
 const IDLE_IN_TRANSACTION_MS = 15_000;
 
-/** The postgres.js options that carry the policy above; `connection` adds to the pool's own parameters. */
+/** The postgres.js options that carry the policy above, the session parameters naming the pool (`application_name`). */
 export function reconnectOptions(applicationName: string) {
   return {
     backoff: RECONNECT_BACKOFF_S,
