@@ -1,10 +1,10 @@
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobHandler } from '../../server/jobs/handlers.ts';
-import { createTestDatabaseTarget, TEST_DRIVER, type TestDatabaseTarget } from '../support/testDatabase.ts';
+import { TEST_DRIVER } from '../support/testDatabase.ts';
 import { startTestServer, waitFor, type TestServer } from '../support/testServer.ts';
 import { jobStates } from './support/jobStates.ts';
-import { startTcpProxy, type TcpProxy } from './support/tcpProxy.ts';
+import { proxiedTestDatabase, type ProxiedDatabase } from './support/proxiedDatabase.ts';
 
 const runs = new Map<string, number>();
 const email: JobHandler<'send-email'> = async (_payload, ctx) => {
@@ -15,22 +15,17 @@ const welcome = (i: number) => ({ type: 'send-email' as const, payload: { to: `u
 const status = async (url: string) => (await fetch(url).catch(() => undefined))?.status;
 
 // A proxy between the server and PostgreSQL, so the database can go away for this server alone.
-let target: TestDatabaseTarget;
-let proxy: TcpProxy;
+let db: ProxiedDatabase;
 let t: TestServer;
 beforeAll(async () => {
   if (TEST_DRIVER !== 'postgres') return;
-  target = await createTestDatabaseTarget('postgres');
-  const url = new URL(target.url!);
-  proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port) });
-  url.port = String(proxy.port);
+  db = await proxiedTestDatabase();
   // No enqueue rate limit: calls cut by a reset are retried, and each retry would spend it.
-  t = await startTestServer({ database: { url: url.toString(), stallTimeoutMs: 2_000 }, handlers: { 'send-email': email }, security: { enqueueRateLimit: null } });
+  t = await startTestServer({ database: { url: db.url, stallTimeoutMs: 2_000 }, handlers: { 'send-email': email }, security: { enqueueRateLimit: null } });
 });
 afterAll(async () => {
   await t?.stop();
-  await proxy?.close();
-  await target?.drop();
+  await db?.close();
 });
 
 async function enqueueAll(count: number, from = 0): Promise<string[]> {
@@ -51,7 +46,7 @@ async function enqueueAll(count: number, from = 0): Promise<string[]> {
 
 describe.skipIf(TEST_DRIVER !== 'postgres')('the server while PostgreSQL terminates its connections', () => {
   it('stays up, answers /healthz throughout, and runs every job once without spending its attempts', async () => {
-    const admin = postgres(target.url!, { max: 1, onnotice: () => {} });
+    const admin = postgres(db.directUrl, { max: 1, onnotice: () => {} });
     let stop = false;
     const healthz: Array<number | undefined> = [];
     const killing = (async () => {
@@ -80,18 +75,18 @@ describe.skipIf(TEST_DRIVER !== 'postgres')('the server while PostgreSQL termina
   }, 120_000);
 
   it('reports not ready while the database is away, keeps /healthz, and resumes when it is back', async () => {
-    proxy.mode('down');
+    db.proxy.mode('down');
     await waitFor(async () => (await status(`${t.server.url}/readyz`)) === 503, { timeout: 30_000 });
     expect(await status(`${t.server.url}/healthz`)).toBe(200);
-    proxy.mode('forward');
+    db.proxy.mode('forward');
     await waitFor(async () => (await status(`${t.server.url}/readyz`)) === 200, { timeout: 30_000 });
     const ids = await enqueueAll(5, 100);
     await waitFor(async () => (await jobStates(t.server.database.db, ids)).every((j) => j.status === 'completed'), { timeout: 60_000, interval: 200 });
   }, 120_000);
 
   it('cuts connections that went half-open and recovers on new ones', async () => {
-    proxy.mode('freeze'); // every open connection stops forwarding, new ones pass
-    proxy.mode('forward');
+    db.proxy.mode('freeze'); // every open connection stops forwarding, new ones pass
+    db.proxy.mode('forward');
     // The frozen connections are cut after stallTimeoutMs (2 s); jobs enqueued meanwhile complete.
     const ids = await enqueueAll(10, 200);
     await waitFor(async () => (await jobStates(t.server.database.db, ids)).every((j) => j.status === 'completed'), { timeout: 60_000, interval: 200 });

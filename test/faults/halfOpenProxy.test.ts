@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobHandler } from '../../server/jobs/handlers.ts';
-import { createTestDatabaseTarget, TEST_DRIVER, type TestDatabaseTarget } from '../support/testDatabase.ts';
+import { TEST_DRIVER } from '../support/testDatabase.ts';
 import { startTestServer, waitFor, type TestServer } from '../support/testServer.ts';
 import { jobStates } from './support/jobStates.ts';
-import { startTcpProxy, type TcpProxy } from './support/tcpProxy.ts';
+import { proxiedTestDatabase, type ProxiedDatabase } from './support/proxiedDatabase.ts';
 
 const JOBS = 200;
 /** As in production, far above how long a frozen connection may hold a job: the server asks PostgreSQL instead. */
@@ -16,21 +16,16 @@ const email: JobHandler<'send-email'> = async (_payload, ctx) => {
 const welcome = (i: number) => ({ type: 'send-email' as const, payload: { to: `u${i}@example.com`, template: 'welcome' as const, data: { recipientName: 'Ada' } }, idempotencyKey: `half-open-${i}` });
 
 // The app's pool, the embedded broker's and the LISTEN connection all reach PostgreSQL through this proxy.
-let target: TestDatabaseTarget;
-let proxy: TcpProxy;
+let db: ProxiedDatabase;
 let t: TestServer;
 beforeAll(async () => {
   if (TEST_DRIVER !== 'postgres') return;
-  target = await createTestDatabaseTarget('postgres');
-  const url = new URL(target.url!);
-  proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port) });
-  url.port = String(proxy.port);
-  t = await startTestServer({ database: { url: url.toString(), stallTimeoutMs: STALL_MS }, handlers: { 'send-email': email }, security: { enqueueRateLimit: null } });
+  db = await proxiedTestDatabase();
+  t = await startTestServer({ database: { url: db.url, stallTimeoutMs: STALL_MS }, handlers: { 'send-email': email }, security: { enqueueRateLimit: null } });
 });
 afterAll(async () => {
   await t?.stop();
-  await proxy?.close();
-  await target?.drop();
+  await db?.close();
 });
 
 /** Enqueues jobs `from`..`to` with 25 callers, each call retried with its idempotency key until acknowledged. */
@@ -59,8 +54,8 @@ describe.skipIf(TEST_DRIVER !== 'postgres')('the server when its path to Postgre
     const loading = enqueueAll(ids, 0, JOBS);
     await waitFor(() => runs.size >= 50, { timeout: 60_000, interval: 20 });
     // Every open connection (claims, settles, the broker's bookkeeping, enqueues in flight) freezes; new ones pass.
-    proxy.mode('freeze');
-    proxy.mode('forward');
+    db.proxy.mode('freeze');
+    db.proxy.mode('forward');
     const frozen = Date.now();
     await loading;
     const all = [...ids.values()];

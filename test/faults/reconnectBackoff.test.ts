@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createExecutor } from '../../server/broker/db/executor.ts';
 import { openDatabase } from '../../server/db/database.ts';
-import { createTestDatabaseTarget, TEST_DRIVER, type TestDatabaseTarget } from '../support/testDatabase.ts';
-import { startTcpProxy, type TcpProxy } from './support/tcpProxy.ts';
+import { TEST_DRIVER } from '../support/testDatabase.ts';
+import { proxiedTestDatabase, type ProxiedDatabase } from './support/proxiedDatabase.ts';
 
 /**
  * A restart of PostgreSQL fails every open connection and, for a second or two, every new one.
@@ -11,20 +11,13 @@ import { startTcpProxy, type TcpProxy } from './support/tcpProxy.ts';
  * postgres-restart once waited 14 s with no delivery). Both of jobwire's pools, the app's and the
  * embedded broker's, reconnect at most 2 s apart (server/db/reconnect.ts).
  */
-let target: TestDatabaseTarget;
-let proxy: TcpProxy;
-let proxiedUrl: string;
+let db: ProxiedDatabase;
 beforeAll(async () => {
   if (TEST_DRIVER !== 'postgres') return;
-  target = await createTestDatabaseTarget('postgres');
-  const url = new URL(target.url!);
-  proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port) });
-  url.port = String(proxy.port);
-  proxiedUrl = url.toString();
+  db = await proxiedTestDatabase();
 });
 afterAll(async () => {
-  await proxy?.close();
-  await target?.drop();
+  await db?.close();
 });
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -36,15 +29,15 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  */
 async function outage(query: (text: string) => Promise<unknown>): Promise<{ longestQuietMs: number; recoveryMs: number }> {
   await Promise.all(Array.from({ length: 10 }, () => query('SELECT pg_sleep(0.05)')));
-  proxy.mode('down');
+  db.proxy.mode('down');
   const down = Date.now();
   while (Date.now() - down < 6_000) {
     for (let i = 0; i < 10; i++) void query('SELECT 1').catch(() => undefined); // not awaited: a backoff may hold them
     await sleep(50);
   }
   const back = Date.now();
-  proxy.mode('forward');
-  const attempts = [down, ...proxy.accepted.filter((at) => at >= down && at < back), back];
+  db.proxy.mode('forward');
+  const attempts = [down, ...db.proxy.accepted.filter((at) => at >= down && at < back), back];
   const longestQuietMs = Math.max(...attempts.slice(1).map((at, i) => at - attempts[i]!));
   while (!(await query('SELECT 1').then(() => true, () => false))) {
     if (Date.now() - back > 30_000) break;
@@ -55,7 +48,7 @@ async function outage(query: (text: string) => Promise<unknown>): Promise<{ long
 
 describe.skipIf(TEST_DRIVER !== 'postgres')('reconnecting after PostgreSQL was away', () => {
   it("the embedded broker's pool keeps trying at most 2 s apart and answers as soon as the database is back", async () => {
-    const executor = createExecutor({ url: proxiedUrl, stallTimeoutMs: 15_000 });
+    const executor = createExecutor({ url: db.url, stallTimeoutMs: 15_000 });
     try {
       const { longestQuietMs, recoveryMs } = await outage((text) => executor.query(text));
       // Reconnects wait at most 2 s (+ slack for a loaded machine); postgres.js's default backoff
@@ -68,7 +61,7 @@ describe.skipIf(TEST_DRIVER !== 'postgres')('reconnecting after PostgreSQL was a
   }, 60_000);
 
   it("the app's pool keeps trying at most 2 s apart and answers as soon as the database is back", async () => {
-    const database = await openDatabase({ url: proxiedUrl });
+    const database = await openDatabase({ url: db.url });
     try {
       const { longestQuietMs, recoveryMs } = await outage((text) => database.db.execute(text));
       expect(longestQuietMs).toBeLessThan(2_500);
