@@ -15,6 +15,7 @@ export type ChildRequest =
   | { id: number; cmd: 'reportStarts'; on: boolean }
   | { id: number; cmd: 'completed'; count: number }
   | { id: number; cmd: 'jobCompleted'; jobId: string }
+  | { id: number; cmd: 'published' }
   | { id: number; cmd: 'stop' };
 
 export type ChildMessage =

@@ -4,6 +4,7 @@
 import { sql } from 'drizzle-orm';
 import { queryRows } from '../../server/db/database.ts';
 import { jobEvents, jobExecutions } from '../../server/db/schema.ts';
+import { publishBatcher } from '../../server/jobs/publishBatcher.ts';
 import { JOB_EVENTS_CHANNEL } from '../../server/jobs/recordEvent.ts';
 import { parseRateLimit } from '../../server/security/rateLimiter.ts';
 import { BENCH_SECRET, startBenchServer } from '../benchServer.ts';
@@ -122,6 +123,9 @@ async function answer(request: ChildRequest): Promise<unknown> {
       return completed(request.count);
     case 'jobCompleted':
       return jobCompleted(request.jobId);
+    case 'published':
+      await publishBatcher(server.jobs).flush();
+      return now();
     case 'stop':
       await floor.close();
       await server.stop();

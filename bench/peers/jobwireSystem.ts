@@ -103,6 +103,7 @@ export async function startJobwire(options: { config: ChildConfig; xmax?: () => 
     reportStarts: (on) => request<void>({ cmd: 'reportStarts', on }),
     started: (id) => starts.wait(id),
     completedAt: (id) => request<number>({ cmd: 'jobCompleted', jobId: id }),
+    published: () => request<number>({ cmd: 'published' }),
     appCpuUs: async () => processCpuUs() + (await request<number>({ cmd: 'cpu' })),
     serverCpuUs: () => request<number>({ cmd: 'cpu' }),
     benchStatements: () => request<number>({ cmd: 'polls' }),

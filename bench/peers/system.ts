@@ -20,6 +20,12 @@ export interface System {
   enqueueTyped?(i: number): Promise<void>;
   /** jobwire only: a call of the tRPC floor (same stack, no database). */
   floor?(i: number): Promise<void>;
+  /**
+   * jobwire: the time (ms, `now()`) at which every job enqueued so far was also published to the
+   * broker. `jobs.enqueue` answers once the row is committed and publishes just after; an
+   * enqueue workload ends when that work is done too, so the rate counts it. Peers: absent.
+   */
+  published?(): Promise<number>;
   /** Starts the worker side (peers); jobwire's server delivers all along. */
   startWorker(): Promise<void>;
   /** One job to run now, the way a producer enqueues it; resolves to its id. */

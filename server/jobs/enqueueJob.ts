@@ -75,10 +75,10 @@ export async function enqueueJob(deps: JobsDeps, input: EnqueueJobInput, tx?: Db
  * NOTIFYs, then handed to the publish batcher together. Results are in input order; an idempotency
  * key repeated within the call, or held by an existing job, gives that job (`deduplicated: true`).
  *
- * Resolves once the rows are committed and their publish settled (published, or left to the
- * sweeper): callers that look at the broker or the row right after see it published. Under load
- * the publishes of concurrent calls share one `/v2/batch` call (publishBatcher.ts), so waiting
- * costs latency, not throughput (docs/performance.md, "Enqueue").
+ * Resolves once the rows are committed: durable acceptance. Their publish is under way by then,
+ * not necessarily done (`publishBatcher(deps).flush()` waits for it); the publishes of
+ * concurrent calls share one `/v2/batch` call, and a publish that fails is the sweeper's. While
+ * the publish backlog is long, the call waits for its own publish (back-pressure; docs/performance.md, "Enqueue").
  */
 export async function enqueueJobs(deps: JobsDeps, inputs: readonly EnqueueJobInput[], tx?: DbOrTx): Promise<EnqueueResult[]> {
   const results: (EnqueueResult | undefined)[] = new Array(inputs.length);
@@ -131,7 +131,9 @@ export async function enqueueJobs(deps: JobsDeps, inputs: readonly EnqueueJobInp
     const held = results[of];
     results[index] = held?.ok ? duplicate(deps, held.jobId, type) : held;
   }
-  if (!tx) await publishBatcher(deps).publish(toPublish); // never rejects: a failed publish is the sweeper's
+  // Never rejects: a failed publish is the sweeper's. Answered once the rows are committed (the
+  // outbox's promise); the publish follows, unless the backlog is long (publishBatcher.ts).
+  if (!tx) await publishBatcher(deps).accept(toPublish);
   return results as EnqueueResult[]; // every index was set above
 }
 

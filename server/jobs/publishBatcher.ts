@@ -16,6 +16,13 @@ import { tracePublish } from '../tracing/jobTracing.ts';
 /** Most messages in one `/v2/batch` call; more waiting go in the next. */
 export const MAX_PUBLISH_BATCH = 100;
 
+/**
+ * Most messages waiting or in flight before `accept` makes its caller wait for its own publish
+ * (back-pressure): ten batches, about half a second of publishing at full speed. While the broker
+ * is slow or away the backlog fills and enqueues wait for their publish, as they would alone.
+ */
+export const MAX_PUBLISH_BACKLOG = 1_000;
+
 /** A committed row and its broker request (built by enqueue from values it validated). */
 export interface QueuedPublish {
   row: PublishableRow;
@@ -31,6 +38,11 @@ interface Waiting extends QueuedPublish {
 export interface PublishBatcher {
   /** Queues rows for publishing; resolves once their publish settled either way (never rejects). */
   publish(items: readonly QueuedPublish[]): Promise<void>;
+  /**
+   * Queues rows for publishing and resolves at once while the backlog is under
+   * `MAX_PUBLISH_BACKLOG`; beyond it, once these rows' publish settled (never rejects).
+   */
+  accept(items: readonly QueuedPublish[]): Promise<void>;
   /** Resolves once everything queued so far has settled (shutdown). */
   flush(): Promise<void>;
 }
@@ -49,32 +61,39 @@ export function publishBatcher(deps: JobsDeps): PublishBatcher {
 
 function createPublishBatcher(deps: JobsDeps): PublishBatcher {
   let queue: Waiting[] = [];
+  let inFlight = 0;
   let draining: Promise<void> | undefined;
 
   async function drain(): Promise<void> {
     while (queue.length > 0) {
       const batch = queue.slice(0, MAX_PUBLISH_BATCH);
       queue = queue.slice(batch.length);
+      inFlight = batch.length;
       try {
         await publishBatch(deps, batch);
       } catch (error) {
         // Only the database throws here (stamping, failing a refused job): the sweeper takes the rows up.
         deps.log.warn({ err: toError(error), jobs: batch.length }, '[jobs] Failed to record published jobs; the sweeper will retry');
       } finally {
+        inFlight = 0;
         for (const item of batch) item.done();
       }
     }
     draining = undefined;
   }
 
+  function publish(items: readonly QueuedPublish[]): Promise<void> {
+    if (items.length === 0) return Promise.resolve();
+    const settled = items.map((item) => new Promise<void>((done) => queue.push({ ...item, context: context.active(), done })));
+    draining ??= drain();
+    return Promise.all(settled).then(() => undefined);
+  }
+
   return {
-    publish(items) {
-      if (items.length === 0) return Promise.resolve();
-      const settled = items.map(
-        (item) => new Promise<void>((done) => queue.push({ ...item, context: context.active(), done })),
-      );
-      draining ??= drain();
-      return Promise.all(settled).then(() => undefined);
+    publish,
+    accept(items) {
+      const settled = publish(items);
+      return queue.length + inFlight > MAX_PUBLISH_BACKLOG ? settled : Promise.resolve();
     },
     async flush() {
       while (draining) await draining;

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { publishBatcher } from '../../server/jobs/publishBatcher.ts';
 import { startServer, type RunningServer, type ServerConfig } from '../../server/startServer.ts';
 import { createTestDatabaseTarget, TEST_DRIVER, type TestDatabaseTarget } from '../support/testDatabase.ts';
 import { countStatements } from './statementCounter.ts';
@@ -48,6 +49,7 @@ describe.skipIf(TEST_DRIVER !== 'postgres')('statements per enqueue', () => {
     }
   }
 
+  const published = () => publishBatcher(server.jobs).flush();
   const job = (i: number) => ({ type: 'send-email' as const, payload: { to: `s${i}@example.com`, template: 'welcome' as const }, options: { delay: 3_600_000 } });
 
   it('one enqueue: one statement and no transaction block for the job, its event and NOTIFY; one to record the publish', async () => {
@@ -55,12 +57,14 @@ describe.skipIf(TEST_DRIVER !== 'postgres')('statements per enqueue', () => {
     await quiet(); // the first publish tells the sweeper the broker is reachable, and it makes a pass: not the enqueue's
     counter.reset();
     await server.dispatcher.enqueue(job(1).type, job(1).payload, {}, job(1).options);
+    await published(); // enqueue answers once the row is committed; the stamp follows the publish
     expect(counter.snapshot(), counter.texts().join('\n')).toEqual({ statements: 2, writeStatements: 2, writeTransactions: 2 });
   });
 
   it('fifty jobs through enqueueMany cost the same two statements (one insert, one batch publish, one stamp)', async () => {
     counter.reset();
     const results = await server.dispatcher.enqueueMany(Array.from({ length: 50 }, (_, i) => job(100 + i)));
+    await published();
     expect(results.every((r) => r.ok && !r.deduplicated)).toBe(true);
     expect(counter.snapshot(), counter.texts().join('\n')).toEqual({ statements: 2, writeStatements: 2, writeTransactions: 2 });
   });
@@ -68,8 +72,10 @@ describe.skipIf(TEST_DRIVER !== 'postgres')('statements per enqueue', () => {
   it('an idempotent repeat reads the existing job in one more statement and publishes nothing', async () => {
     const keyed = { ...job(200).options, idempotencyKey: 'stmt-key' };
     const first = await server.dispatcher.enqueue('send-email', job(200).payload, {}, keyed);
+    await published();
     counter.reset();
     expect(await server.dispatcher.enqueue('send-email', job(200).payload, {}, keyed)).toBe(first);
+    await published();
     expect(counter.snapshot(), counter.texts().join('\n')).toEqual({ statements: 2, writeStatements: 1, writeTransactions: 1 });
   });
 });

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobExecutions } from '../../server/db/schema.ts';
+import { publishBatcher } from '../../server/jobs/publishBatcher.ts';
 import { createLogger } from '../../server/logger.ts';
 import { eq } from 'drizzle-orm';
 import {
@@ -248,7 +249,8 @@ describe('metadata is validated before anything is written', () => {
 
   it('a stored row whose metadata no longer parses is failed with a clear error, not republished forever', async () => {
     const jobId = await jobDispatcher.enqueue(JOB_TYPES.SEND_EMAIL, { template: 'welcome', to: 'a@example.com' }, {}, { delay: 60_000 });
-    // As an older version (or a hand edit) might have left it, unpublished.
+    // As an older version (or a hand edit) might have left it, unpublished; once enqueue's own publish is done.
+    await publishBatcher(t.server.jobs).flush();
     await t.server.database.db.update(jobExecutions).set({ metadata: { userId: 'not a number' }, publishedAt: null, runAt: new Date() }).where(eq(jobExecutions.id, jobId));
     const failed = await waitFor(async () => ((await row(jobId))?.status === 'failed' ? row(jobId) : undefined));
     expect(failed.error?.message).toMatch(/metadata no longer parses/);

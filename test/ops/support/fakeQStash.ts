@@ -18,10 +18,12 @@ export interface FakePublish {
 export async function startFakeQStash() {
   const published: FakePublish[] = [];
   const cancelled: string[] = [];
+  let held: Array<() => void> | undefined; // requests read while publishes are held, answered on release
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
+    req.on('end', () => (held ? held.push(answer) : answer()));
+    function answer() {
       const url = req.url ?? '';
       if (req.method === 'POST' && url.startsWith('/v2/publish/')) {
         const messageId = `msg_${randomUUID()}`;
@@ -42,7 +44,7 @@ export async function startFakeQStash() {
       } else {
         res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'not found' }));
       }
-    });
+    }
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo; // listening on TCP
@@ -50,6 +52,14 @@ export async function startFakeQStash() {
     url: `http://127.0.0.1:${port}`,
     published,
     cancelled,
+    /** Leaves every request unanswered until the returned release is called. */
+    hold(): () => void {
+      const waiting: Array<() => void> = (held = []);
+      return () => {
+        if (held === waiting) held = undefined;
+        for (const answer of waiting.splice(0)) answer(); // once, however often released
+      };
+    },
     qstashConfig() {
       return { baseUrl: `http://127.0.0.1:${port}`, token: 'fake-token', signingKeys: { current: 'sig_fake_current', next: 'sig_fake_next' } };
     },
@@ -57,13 +67,15 @@ export async function startFakeQStash() {
   };
 }
 
+export type FakeQStash = Awaited<ReturnType<typeof startFakeQStash>>;
+
 /**
  * For a test file: the whole server on a fake broker, which never delivers, and with no sweeper
  * pass after the first, so job rows stay as the file's own calls leave them. Started before the
  * file's tests and stopped after them; the answer reads the running server.
  */
-export function serverOnFakeBroker(): () => TestServer {
-  let fake: Awaited<ReturnType<typeof startFakeQStash>> | undefined;
+export function serverOnFakeBroker(): () => TestServer & { broker: FakeQStash } {
+  let fake: FakeQStash | undefined;
   let t: TestServer | undefined;
   beforeAll(async () => {
     fake = await startFakeQStash();
@@ -73,5 +85,5 @@ export function serverOnFakeBroker(): () => TestServer {
     await t?.stop();
     await fake?.close();
   });
-  return () => t!; // set before any test runs
+  return () => Object.assign(t!, { broker: fake! }); // set before any test runs
 }
