@@ -6,7 +6,7 @@
 //   npx tsx bench/peers.ts [--jobs 500] [--rounds 3] [--only jobwire,graphile,pgboss] [--pglite]
 //     [--callers 50] [--batch 50] [--batches-in-flight 4] [--latency-jobs 50] [--pgboss-latency-jobs 20]
 //     [--graphile-concurrency 1] [--pgboss-batch 100] [--pgboss-poll 0.5] [--rate-limit 1000000/1s]
-//     [--count-jobs 200] [--workloads floor,enqueue,enqueueTyped,enqueueBatch,latency,e2e]
+//     [--count-jobs 200] [--warmup 500] [--workloads floor,enqueue,enqueueTyped,enqueueBatch,latency,e2e]
 //     [--admin postgres://postgres@127.0.0.1:5432/postgres]
 import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
@@ -37,6 +37,7 @@ const { values } = parseArgs({
     'pgboss-poll': { type: 'string', default: '0.5' },
     'rate-limit': { type: 'string', default: '1000000/1s' },
     'count-jobs': { type: 'string', default: '200' },
+    warmup: { type: 'string', default: '500' },
     workloads: { type: 'string' },
     admin: { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/postgres' },
   },
@@ -133,7 +134,7 @@ const optionsFor = (name: SystemName, n: number): WorkloadOptions => ({
   batchSize,
   batchesInFlight: int('batches-in-flight'),
   latencyJobs: name === 'pgboss' ? Math.min(int('latency-jobs'), int('pgboss-latency-jobs')) : int('latency-jobs'),
-  warmup: Math.min(50, n),
+  warmup: Math.min(int('warmup'), n),
   progress: say,
   pglite: name === 'jobwire-pglite',
 });
