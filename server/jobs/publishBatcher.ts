@@ -1,5 +1,6 @@
 /**
- * Group commit for publishes: enqueues hand their committed rows here. With nothing in flight a
+ * Group commit for publishes: enqueues hand their committed rows here and answer their callers
+ * (unless the backlog is long: `MAX_PUBLISH_BACKLOG`). With nothing in flight a
  * row is published at once (no added latency at light load); while a publish is in flight, the
  * rows that arrive meanwhile wait for it and then go together, as one `/v2/batch` call, with
  * their message ids stamped in one statement. A failure never reaches the enqueue (the outbox:
@@ -36,8 +37,6 @@ interface Waiting extends QueuedPublish {
 }
 
 export interface PublishBatcher {
-  /** Queues rows for publishing; resolves once their publish settled either way (never rejects). */
-  publish(items: readonly QueuedPublish[]): Promise<void>;
   /**
    * Queues rows for publishing and resolves at once while the backlog is under
    * `MAX_PUBLISH_BACKLOG`; beyond it, once these rows' publish settled (never rejects).
@@ -82,6 +81,7 @@ function createPublishBatcher(deps: JobsDeps): PublishBatcher {
     draining = undefined;
   }
 
+  /** Queues rows; resolves once their publish settled either way (never rejects). */
   function publish(items: readonly QueuedPublish[]): Promise<void> {
     if (items.length === 0) return Promise.resolve();
     const settled = items.map((item) => new Promise<void>((done) => queue.push({ ...item, context: context.active(), done })));
@@ -90,7 +90,6 @@ function createPublishBatcher(deps: JobsDeps): PublishBatcher {
   }
 
   return {
-    publish,
     accept(items) {
       const settled = publish(items);
       return queue.length + inFlight > MAX_PUBLISH_BACKLOG ? settled : Promise.resolve();
