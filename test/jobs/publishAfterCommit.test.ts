@@ -8,7 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { queryRows } from '../../server/db/database.ts';
 import { enqueueJob, enqueueJobs } from '../../server/jobs/enqueueJob.ts';
 import { MAX_PUBLISH_BACKLOG, publishBatcher } from '../../server/jobs/publishBatcher.ts';
-import { serverOnFakeBroker } from '../ops/support/fakeQStash.ts';
+import { serverOnFakeBroker, startFakeQStash } from '../ops/support/fakeQStash.ts';
+import { startTestServer } from '../support/testServer.ts';
 
 // A broker that answers only when the test says so; no sweeper pass publishes behind the test's back.
 const t = serverOnFakeBroker();
@@ -77,4 +78,23 @@ describe('enqueue answers after the commit, before the publish', () => {
     const [left] = await queryRows<{ n: number }>(t().server.database.db, sql`SELECT count(*)::int AS n FROM job_executions WHERE published_at IS NULL`);
     expect(left?.n).toBe(0);
   }, 60_000);
+
+  it('a server that stops publishes what it answered before it closes its database', async () => {
+    const broker = await startFakeQStash();
+    const own = await startTestServer({ qstash: broker.qstashConfig(), sweeper: { intervalMs: 3_600_000 } });
+    try {
+      const release = broker.hold();
+      // The first publish is in flight (held by the broker), the second waits for it in the batcher.
+      const first = await enqueueJob(own.server.jobs, email('at-stop-1@example.com'));
+      const second = await enqueueJob(own.server.jobs, email('at-stop-2@example.com'));
+      const stopping = own.stop();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      release();
+      await stopping;
+      // Both sent by the time stop() resolved: it waited for the publishes it owed.
+      expect(broker.published.map((p) => (p.body as { jobId: string }).jobId)).toEqual([first.jobId, second.jobId]);
+    } finally {
+      await broker.close();
+    }
+  });
 });
